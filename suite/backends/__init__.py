@@ -1,0 +1,25 @@
+"""The backend registry: every adapter, by name, for the requested devices.
+
+To add a backend, write one module with an :class:`~suite.backends.base.Adapter` subclass (or
+anything that satisfies :class:`~suite.backends.base.Backend`) and list it here. Catalog rows
+then name it; nothing else changes.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from suite.backends import (numpy_generator, numpy_global, numpy_randomstate, python_random,
+                            torch_generator, torch_global)
+from suite.backends.base import Adapter, Backend, CallSpec
+
+__all__ = ["Adapter", "Backend", "CallSpec", "registry"]
+
+
+def registry(devices: Iterable[str] = ("cpu",)) -> dict[str, Backend]:
+    """All backends, with the torch ones once per device."""
+    found: list[Backend] = [*numpy_global.BACKENDS, *numpy_randomstate.BACKENDS,
+                            *numpy_generator.BACKENDS, *python_random.BACKENDS]
+    for device in devices:
+        found += torch_global.backends(device) + torch_generator.backends(device)
+    return {b.name: b for b in found}

@@ -1,0 +1,56 @@
+"""NumPy ``Generator`` objects: ``default_rng(s)`` and ``Generator(<BitGenerator>(s))`` for each
+bit generator NumPy ships."""
+
+from __future__ import annotations
+
+import string
+from typing import Any, Sequence
+
+import numpy as np
+
+from suite.backends._numpy import SHUFFLE, CallSpec, NumpyAdapter, _method
+
+GENERATOR_CALLS = {name: _method(name) for name in (
+    "random", "standard_normal", "integers", "normal", "uniform", "choice", "permutation",
+    "exponential", "standard_exponential", "binomial", "poisson")}
+GENERATOR_CALLS["shuffle"] = SHUFFLE
+# The raw bit-generator words, pinned separately from the transforms built on them.
+GENERATOR_CALLS["random_raw"] = CallSpec(lambda h, *a: h.bit_generator.random_raw(*a),
+                                         "{h}.bit_generator.random_raw({args})")
+GENERATOR_CALLS["bytes"] = CallSpec(lambda h, n: np.frombuffer(h.bytes(n), dtype=np.uint8),
+                                    "np.frombuffer({h}.bytes({args}), dtype=np.uint8)")
+
+BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
+
+
+class NumpyGenerator(NumpyAdapter):
+    """``g = np.random.Generator(np.random.<bitgen>(s))``, or ``np.random.default_rng(s)``."""
+
+    max_streams = 26
+    calls = GENERATOR_CALLS
+
+    def __init__(self, bit_generator: str | None) -> None:
+        self.bit_generator = bit_generator
+        self.name = (f"numpy.Generator({bit_generator})" if bit_generator
+                     else "numpy.default_rng")
+
+    def _construct(self, seed: int) -> np.random.Generator:
+        if self.bit_generator is None:
+            return np.random.default_rng(seed)
+        return np.random.Generator(getattr(np.random, self.bit_generator)(seed))
+
+    def _construct_text(self, seed: int) -> str:
+        if self.bit_generator is None:
+            return f"np.random.default_rng({seed})"
+        return f"np.random.Generator(np.random.{self.bit_generator}({seed}))"
+
+    def open(self, seeds: Sequence[int]) -> list[Any]:
+        return [self._construct(s) for s in seeds]
+
+    def seed_snippet(self, seeds: Sequence[int]) -> tuple[str, list[str]]:
+        names = [f"g{string.ascii_lowercase[i]}" if len(seeds) > 1 else "g"
+                 for i in range(len(seeds))]
+        return "; ".join(f"{n} = {self._construct_text(s)}" for n, s in zip(names, seeds)), names
+
+
+BACKENDS = [NumpyGenerator(None)] + [NumpyGenerator(b) for b in BIT_GENERATORS]

@@ -1,0 +1,30 @@
+"""NumPy's legacy global stream: ``np.random.seed`` and the ``np.random`` module functions."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from suite.backends._numpy import LEGACY_CALLS, CallSpec, NumpyAdapter
+
+
+class NumpyGlobal(NumpyAdapter):
+    """``np.random.seed(s); np.random.<call>(...)``."""
+
+    name = "numpy.random"
+    calls = {**LEGACY_CALLS,
+             # The raw MT19937 words under the transforms (public since NumPy 1.25).
+             "random_raw": CallSpec(lambda h, *a: np.random.get_bit_generator().random_raw(*a),
+                                    "np.random.get_bit_generator().random_raw({args})")}
+
+    def open(self, seeds: Sequence[int]) -> list[Any]:
+        # Looked up at call time, so that a patched np.random.seed is the one exercised.
+        np.random.seed(seeds[0])
+        return [np.random]
+
+    def seed_snippet(self, seeds: Sequence[int]) -> tuple[str, list[str]]:
+        return f"np.random.seed({seeds[0]})", ["np.random"]
+
+
+BACKENDS = [NumpyGlobal()]

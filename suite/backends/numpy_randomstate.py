@@ -1,0 +1,32 @@
+"""NumPy's legacy ``RandomState`` objects, one independent stream per instance."""
+
+from __future__ import annotations
+
+import string
+from typing import Any, Sequence
+
+import numpy as np
+
+from suite.backends._numpy import LEGACY_CALLS, CallSpec, NumpyAdapter
+
+
+class NumpyRandomState(NumpyAdapter):
+    """``rs = np.random.RandomState(s); rs.<call>(...)``."""
+
+    name = "numpy.RandomState"
+    max_streams = 26
+    calls = {**LEGACY_CALLS,
+             # RandomState exposes its MT19937 only as _bit_generator, as NumPy's own tests use it.
+             "random_raw": CallSpec(lambda h, *a: h._bit_generator.random_raw(*a),
+                                    "{h}._bit_generator.random_raw({args})")}
+
+    def open(self, seeds: Sequence[int]) -> list[Any]:
+        return [np.random.RandomState(s) for s in seeds]
+
+    def seed_snippet(self, seeds: Sequence[int]) -> tuple[str, list[str]]:
+        names = [f"rs{string.ascii_lowercase[i]}" if len(seeds) > 1 else "rs"
+                 for i in range(len(seeds))]
+        return "; ".join(f"{n} = np.random.RandomState({s})" for n, s in zip(names, seeds)), names
+
+
+BACKENDS = [NumpyRandomState()]

@@ -1,0 +1,88 @@
+"""Python's ``random``: the module-level stream and ``random.Random`` instances."""
+
+from __future__ import annotations
+
+import random
+import string
+from typing import Any, ClassVar, Sequence
+
+import numpy as np
+
+from suite.backends.base import Adapter, CallSpec
+from suite.catalog import DType, Make
+
+
+def _shuffled(h: Any, x: list) -> list:
+    h.shuffle(x)
+    return x
+
+
+def _method(name: str) -> CallSpec:
+    return CallSpec(lambda h, *a: getattr(h, name)(*a), f"{{h}}.{name}({{args}})")
+
+
+PYTHON_CALLS = {name: _method(name) for name in
+                ("random", "gauss", "normalvariate", "randint", "uniform", "getrandbits")}
+PYTHON_CALLS["shuffle"] = CallSpec(_shuffled, "x = {args}; {h}.shuffle(x); x")
+
+
+class _PythonAdapter(Adapter):
+    library = "python"
+    imports: ClassVar[str] = "import random"
+    calls = PYTHON_CALLS
+
+    def provenance_keys(self) -> tuple[str, ...]:
+        return ("python", "system", "machine")
+
+    def make(self, maker: Make) -> Any:
+        if maker.name != "arange":
+            raise ValueError(f"python.random has lists only: {maker} is not available")
+        return list(range(*maker.args))
+
+    def render_make(self, maker: Make) -> str:
+        return f"list(range({', '.join(self._text(a) for a in maker.args)}))"
+
+    def dtype(self, dtype: DType) -> Any:
+        raise ValueError("python.random takes no dtype")
+
+    def to_numpy(self, value: Any) -> np.ndarray:
+        flat = value if isinstance(value, list) else [value]
+        if flat and all(isinstance(v, int) for v in flat):
+            # getrandbits(64) words exceed int64: keep integer draws exact, never as floats.
+            dtype = np.uint64 if max(flat) > np.iinfo(np.int64).max else np.int64
+            return np.asarray(value, dtype=dtype)
+        return np.asarray(value, dtype=np.float64)
+
+    def stack(self, values: list[Any]) -> np.ndarray:
+        return self.to_numpy(list(values))
+
+
+class PythonGlobal(_PythonAdapter):
+    """``random.seed(s); random.<call>(...)``."""
+
+    name = "python.random"
+
+    def open(self, seeds: Sequence[int]) -> list[Any]:
+        random.seed(seeds[0])
+        return [random]
+
+    def seed_snippet(self, seeds: Sequence[int]) -> tuple[str, list[str]]:
+        return f"random.seed({seeds[0]})", ["random"]
+
+
+class PythonRandom(_PythonAdapter):
+    """``r = random.Random(s); r.<call>(...)``."""
+
+    name = "python.Random"
+    max_streams = 26
+
+    def open(self, seeds: Sequence[int]) -> list[Any]:
+        return [random.Random(s) for s in seeds]
+
+    def seed_snippet(self, seeds: Sequence[int]) -> tuple[str, list[str]]:
+        names = [f"r{string.ascii_lowercase[i]}" if len(seeds) > 1 else "r"
+                 for i in range(len(seeds))]
+        return "; ".join(f"{n} = random.Random({s})" for n, s in zip(names, seeds)), names
+
+
+BACKENDS = [PythonGlobal(), PythonRandom()]

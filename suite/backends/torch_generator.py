@@ -1,0 +1,34 @@
+"""``torch.Generator`` objects on a device, passed as ``generator=`` to every call."""
+
+from __future__ import annotations
+
+import string
+from typing import Any, Sequence
+
+from suite.backends._torch import TORCH_CALLS, TorchAdapter, _torch
+
+
+class TorchGenerator(TorchAdapter):
+    """``g = torch.Generator(device=d); g.manual_seed(s); torch.<call>(..., generator=g)``."""
+
+    max_streams = 26
+    # dropout has no generator= argument, so it exists only on the default generator.
+    calls = {k: v for k, v in TORCH_CALLS.items() if k != "dropout"}
+
+    def __init__(self, device: str = "cpu") -> None:
+        super().__init__(device)
+        self.name = f"torch.Generator:{device}"
+
+    def open(self, seeds: Sequence[int]) -> list[Any]:
+        torch = _torch()
+        return [torch.Generator(device=self.device).manual_seed(s) for s in seeds]
+
+    def seed_snippet(self, seeds: Sequence[int]) -> tuple[str, list[str]]:
+        names = [f"g{string.ascii_lowercase[i]}" if len(seeds) > 1 else "g"
+                 for i in range(len(seeds))]
+        return "; ".join(f"{n} = torch.Generator(device={self.device!r}).manual_seed({s})"
+                         for n, s in zip(names, seeds)), names
+
+
+def backends(device: str) -> list[TorchGenerator]:
+    return [TorchGenerator(device)]

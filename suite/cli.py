@@ -1,0 +1,145 @@
+"""``python -m suite``: verify, record, report and list.
+
+Exit codes: 0 conforms; 1 a conformance failure (a stream changed, or is not recorded);
+2 bad input (an unreadable or malformed golden file, an unknown case, an unknown option), said
+in one line naming the file and the entry; 3 an internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+
+from suite.compare import DEFAULT_ULP
+
+EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, as for every bad input
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    from suite.plugin import DEFAULT_LEDGER
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--ledger", default=str(DEFAULT_LEDGER), metavar="DIR",
+                        help="golden ledger directory (default: %(default)s)")
+    selecting = argparse.ArgumentParser(add_help=False)
+    selecting.add_argument("--device", default="cpu", metavar="DEVICES",
+                           help="cpu (default), cuda, cuda:N, mps, a comma list, or all")
+    selecting.add_argument("--case", action="append", default=[], metavar="GLOB",
+                           help="only cases whose id matches this glob (repeatable)")
+
+    parser = _Parser(prog="python -m suite", description=__doc__,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    verify = sub.add_parser("verify", parents=[common, selecting],
+                            help="run the conformance suite (pytest) and print its report")
+    verify.add_argument("--record", action="store_true",
+                        help="add this environment to the ledger instead of failing")
+    verify.add_argument("--ulp", type=int, default=DEFAULT_ULP, metavar="N",
+                        help="differences up to N ULP are classed 'within N ULP'")
+    verify.add_argument("pytest_args", nargs="*", metavar="-- PYTEST_ARGS",
+                        help="passed to pytest after --, e.g. -- -x -k randn")
+    sub.add_parser("record", parents=[common, selecting],
+                   help="draw every case here and add this environment to the ledger")
+    report = sub.add_parser("report", parents=[common],
+                            help="print the ledger: cases x recorded environments, as markdown")
+    report.add_argument("--changed", action="store_true",
+                        help="only cases recorded with more than one era")
+    sub.add_parser("list", parents=[selecting], help="print the catalog's case ids")
+    return parser
+
+
+def _verify(args: argparse.Namespace) -> int:
+    import pytest
+
+    suite_dir = Path(__file__).resolve().parent
+    argv = [str(suite_dir), "--ledger", args.ledger, "--device", args.device,
+            "--ulp", str(args.ulp), "-p", "no:cacheprovider", "-q"]
+    argv += [f"--case={c}" for c in args.case]
+    if args.record:
+        argv.append("--record")
+    code = int(pytest.main(argv + list(args.pytest_args)))
+    # pytest: 0 ok, 1 failures, 2 interrupted (our bad-input exit), 3 internal, 4 usage, 5 none.
+    if code == 5:
+        print("python -m suite verify: error: no test was collected", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return {0: EXIT_OK, 1: EXIT_FAIL, 2: EXIT_BAD_INPUT, 4: EXIT_BAD_INPUT}.get(code,
+                                                                              EXIT_INTERNAL)
+
+
+def _select(args: argparse.Namespace):
+    from suite.catalog import load_catalog, select
+    from suite.plugin import resolve_devices
+
+    devices = resolve_devices(args.device)
+    cases = select(load_catalog(devices=devices), args.case)
+    if args.case and not cases:
+        raise LookupError(f"unknown case: no catalog case matches {', '.join(args.case)} "
+                          "(python -m suite list shows them)")
+    return devices, cases
+
+
+def _record(args: argparse.Namespace) -> int:
+    from suite import engine
+    from suite.backends import registry
+    from suite.ledger import Ledger
+
+    devices, cases = _select(args)
+    ledger = Ledger.load(Path(args.ledger))
+    backends = registry(devices)
+    outcomes: Counter[str] = Counter()
+    skipped: dict[str, str] = {}
+    conflicts = []
+    for case in cases:
+        backend = backends[case.backend]
+        reason = backend.unavailable()
+        if reason:
+            skipped.setdefault(case.backend, reason)
+            continue
+        verdict = engine.check(case, backend, ledger)
+        result = engine.record(verdict, ledger)
+        outcomes[result.outcome] += 1
+        if result.outcome == "conflict":
+            conflicts.append(verdict.message(ledger))
+    written = ledger.save()
+    for backend, reason in skipped.items():
+        print(f"skipped {backend}: {reason}")
+    for message in conflicts:
+        print(f"conflict: this environment is already recorded with other values\n{message}")
+    print(f"recorded {sum(outcomes.values())} cases into {ledger.root}: "
+          + ", ".join(f"{n} {k}" for k, n in sorted(outcomes.items())) + f"; {written} files written")
+    return EXIT_FAIL if conflicts else EXIT_OK
+
+
+def _report(args: argparse.Namespace) -> int:
+    from suite.ledger import Ledger
+    from suite.report import ledger_tables
+
+    print(ledger_tables(Ledger.load(Path(args.ledger)), changed_only=args.changed))
+    return EXIT_OK
+
+
+def _list(args: argparse.Namespace) -> int:
+    _, cases = _select(args)
+    for case in cases:
+        print(case.id)
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    from suite.catalog import CatalogError
+    from suite.ledger import LedgerError
+
+    args = _parser().parse_args(argv)
+    command = {"verify": _verify, "record": _record, "report": _report, "list": _list}
+    try:
+        return command[args.command](args)
+    except (LedgerError, CatalogError, LookupError) as exc:
+        print(f"python -m suite {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT

@@ -1,0 +1,143 @@
+"""From a draw to a verdict: run a case, find the era it should match, compare, explain.
+
+Verdicts, for one case in the environment running now:
+
+* ``conforms`` -- this environment is recorded, and the draw is bit-identical to its era;
+* ``matches`` -- this environment is new to the ledger, and the draw is bit-identical to a
+  recorded era (record mode adds the environment to it);
+* ``changed`` -- the draw matches no era it should: the stream changed;
+* ``unrecorded`` -- the ledger has no era for this case yet.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+import numpy as np
+
+from suite import provenance as prov
+from suite.backends import Backend
+from suite.catalog import Case
+from suite.compare import DEFAULT_ULP, Comparison, compare
+from suite.ledger import Draw, Era, Ledger
+
+_RANK = {"identical": 0, "within-ulp": 1, "different": 2, "shape": 3, "dtype": 4}
+
+
+@dataclass
+class Verdict:
+    """The outcome of checking one case against the ledger."""
+
+    case: Case
+    backend: Backend
+    status: str  # conforms | matches | changed | unrecorded
+    label: str
+    env: dict
+    era: Era | None = None  # the era matched, or the closest one when changed
+    step: int | None = None  # the first step whose draw differs
+    comparison: Comparison | None = None
+    draws: list[np.ndarray] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("conforms", "matches")
+
+    def message(self, ledger: Ledger) -> str:
+        """What a person needs at 3 a.m.: case, seed, versions, first difference, repro."""
+        case, keys = self.case, self.backend.provenance_keys()
+        seeds = ", ".join(str(s) for s in case.seeds)
+        head = {"changed": "stream changed", "unrecorded": "no golden recorded",
+                "matches": f"new environment, matches era {self.era and self.era.name}",
+                "conforms": f"conforms to era {self.era and self.era.name}"}[self.status]
+        lines = [f"{case.id}: {head}",
+                 f"  seed{'s' if len(case.seeds) > 1 else ''}: {seeds}",
+                 f"  running:   {prov.describe(self.env, keys)}  [{self.label}]"]
+        if self.era is not None:
+            envs = self.era.environments
+            first = ledger.provenance(case.backend, envs[0])
+            more = f" and {len(envs) - 1} more" if len(envs) > 1 else ""
+            lines.append(f"  recorded:  era {self.era.name}, seen on "
+                         f"{prov.describe(first, keys)}{more}  [{', '.join(envs)}]")
+        if self.comparison is not None and self.step is not None:
+            step = case.steps[self.step]
+            lines.append(f"  draw {self.step + 1} of {len(case.steps)} ({step}): "
+                         f"{self.comparison.describe()}")
+        variables = "".join(f"{k}={shlex.quote(v)} "
+                            for k, v in self.backend.environment_variables().items())
+        lines.append(f"  reproduce: {variables}python -c {shlex.quote(self.backend.snippet(case))}")
+        record = f"{variables}python -m suite record --case {shlex.quote(case.id)}"
+        if self.status == "changed":
+            lines.append(f"  if the change is expected, record it as a new era: {record}")
+        elif self.status == "unrecorded":
+            lines.append(f"  record it: {record}")
+        return "\n".join(lines)
+
+
+def _compare_era(era: Era, draws: list[np.ndarray], ledger: Ledger, case: Case, *,
+                 ulp: int) -> tuple[int | None, Comparison]:
+    """The first step whose draw differs from the era's, and how; (None, identical) if none."""
+    if len(era.draws) != len(draws):
+        return 0, Comparison("shape", expected_type=f"{len(era.draws)} draws",
+                             actual_type=f"{len(draws)} draws")
+    for i, (want, got) in enumerate(zip(era.draws, draws)):
+        if want.matches(got):
+            continue
+        return i, _compare_draw(want, got, ledger, f"case {case.id!r} era {era.name} draw {i}",
+                                ulp=ulp)
+    return None, Comparison("identical")
+
+
+def _compare_draw(want: Draw, got: np.ndarray, ledger: Ledger, entry: str, *,
+                  ulp: int) -> Comparison:
+    kinds = {"expected_type": f"{want.dtype}{list(want.shape)}",
+             "actual_type": f"{got.dtype}{list(got.shape)}", "threshold": ulp}
+    if want.dtype != str(got.dtype):
+        return Comparison("dtype", **kinds)
+    if want.shape != tuple(got.shape):
+        return Comparison("shape", **kinds)
+    full = ledger.full(want, entry=entry)
+    if full is not None:
+        return compare(full, got, ulp=ulp)
+    result = compare(want.head, got, ulp=ulp, partial=True)
+    if result.identical:
+        # The stored head agrees but the digest does not: the difference lies further in.
+        return Comparison("different", size=want.size, partial=True, **kinds)
+    return result
+
+
+def check(case: Case, backend: Backend, ledger: Ledger, *, ulp: int = DEFAULT_ULP) -> Verdict:
+    """Draw the case here and judge it against its recorded eras."""
+    env = prov.environment(backend.device)
+    label = prov.label(env, backend.provenance_keys())
+    draws = backend.draw(case)
+    eras = ledger.eras(case.backend, case.id)
+    verdict = Verdict(case, backend, "unrecorded", label, env, draws=draws)
+    if not eras:
+        return verdict
+    results = {e.name: _compare_era(e, draws, ledger, case, ulp=ulp) for e in eras}
+    home = next((e for e in eras if label in e.environments), None)
+    if home is not None:
+        step, comparison = results[home.name]
+        verdict.era = home
+        if step is None:
+            verdict.status = "conforms"
+        else:
+            verdict.status, verdict.step, verdict.comparison = "changed", step, comparison
+        return verdict
+    match = next((e for e in eras if results[e.name][0] is None), None)
+    if match is not None:
+        verdict.status, verdict.era = "matches", match
+        return verdict
+    # No era matches: explain the difference from the closest one.
+    closest = min(eras, key=lambda e: (_RANK[results[e.name][1].kind],
+                                       results[e.name][1].n_diff, -eras.index(e)))
+    verdict.status, verdict.era = "changed", closest
+    verdict.step, verdict.comparison = results[closest.name]
+    return verdict
+
+
+def record(verdict: Verdict, ledger: Ledger):
+    """Add the verdict's environment and draws to the ledger (in memory)."""
+    return ledger.record(verdict.case.backend, verdict.case.id, verdict.label, verdict.env,
+                         verdict.draws)

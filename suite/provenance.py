@@ -1,0 +1,108 @@
+"""Where a draw was made: library versions, Python, OS, CPU and its ISA level, device, GPU.
+
+Every recording carries this record. Each backend names the fields its streams can depend on
+(``provenance_keys``); those fields, joined, are the environment's label in the ledger.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import platform
+import sys
+from typing import Any, Iterable
+
+import numpy as np
+
+# x86-64 micro-architecture levels (the psABI's v2/v3/v4), by the CPU flags each one requires.
+_X86_LEVELS = (
+    ("x86-64-v4", {"avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"}),
+    ("x86-64-v3", {"avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "movbe", "xsave"}),
+    ("x86-64-v2", {"cx16", "lahf_lm", "popcnt", "sse4_1", "sse4_2", "ssse3"}),
+)
+
+
+def _cpuinfo() -> dict[str, str]:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+            text = fh.read()
+    except OSError:
+        return {}
+    info: dict[str, str] = {}
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        info.setdefault(key.strip(), value.strip())
+    return info
+
+
+def isa_level() -> str:
+    """The CPU's instruction-set level (``x86-64-v4``), or the machine name elsewhere."""
+    machine = platform.machine()
+    info = _cpuinfo()
+    flags = set(info.get("flags", "").split())
+    if machine in ("x86_64", "AMD64") and flags:
+        for level, needed in _X86_LEVELS:
+            if needed <= flags:
+                return level
+        return "x86-64"
+    return machine
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+@functools.lru_cache(maxsize=None)
+def environment(device: str = "cpu") -> dict[str, Any]:
+    """The provenance record for draws made here on ``device``."""
+    info = _cpuinfo()
+    env: dict[str, Any] = {
+        "numpy": np.__version__,
+        "torch": None,
+        "python": platform.python_version(),
+        "implementation": sys.implementation.name,
+        "system": platform.system(),
+        "os": platform.platform(),
+        "machine": platform.machine(),
+        "cpu": info.get("model name") or platform.processor() or None,
+        "isa": isa_level(),
+        "device": device,
+        "torch_cpu_capability": None,
+        "cuda": None,
+        "gpu": None,
+        "gpu_sms": None,
+        "pandas": _version("pandas"),
+    }
+    if _version("torch") is not None:
+        import torch
+
+        env["torch"] = torch.__version__
+        env["cuda"] = torch.version.cuda
+        env["torch_cpu_capability"] = torch.backends.cpu.get_cpu_capability()
+        if device.startswith("cuda") and torch.cuda.is_available():
+            props = torch.cuda.get_device_properties(torch.device(device))
+            env["gpu"] = props.name
+            env["gpu_sms"] = props.multi_processor_count
+    return env
+
+
+def label(env: dict[str, Any], keys: Iterable[str]) -> str:
+    """The environment's name in the ledger: the values of ``keys``, in order."""
+    parts = []
+    for key in keys:
+        value = env.get(key)
+        if key in ("numpy", "torch", "python", "pandas"):
+            parts.append(f"{key}-{value}")
+        elif key == "gpu_sms":
+            parts.append(f"{value}SM")
+        else:
+            parts.append(str(value).replace(" ", "_"))
+    return "/".join(parts)
+
+
+def describe(env: dict[str, Any], keys: Iterable[str]) -> str:
+    """A short human description of the fields that matter (``torch 2.13.0+cpu, AVX512``)."""
+    return ", ".join(f"{k} {env.get(k)}" for k in keys)
