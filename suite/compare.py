@@ -43,7 +43,6 @@ class Comparison:
     expected: Any = None
     actual: Any = None
     ulp_at_index: float | None = None
-    partial: bool = False  # only the stored head could be compared
     expected_type: str = ""
     actual_type: str = ""
     threshold: int = DEFAULT_ULP
@@ -65,8 +64,7 @@ class Comparison:
             return "identical"
         if self.kind in ("dtype", "shape"):
             return f"{self.label}: recorded {self.expected_type}, got {self.actual_type}"
-        where = "of the first stored" if self.partial else "of"
-        extent = f"{self.n_diff} {where} {self.size} elements differ"
+        extent = f"{self.n_diff} of {self.size} elements differ"
         if self.max_ulp is not None:
             extent += f", max {_ulp_text(self.max_ulp)} ULP"
         idx = self.index[0] if self.index and len(self.index) == 1 else self.index
@@ -89,20 +87,16 @@ def _type(a: np.ndarray) -> str:
     return f"{a.dtype}{list(a.shape)}"
 
 
-def compare(expected: np.ndarray, actual: np.ndarray, *, ulp: int = DEFAULT_ULP,
-            partial: bool = False) -> Comparison:
-    """Compare two draws; ``partial`` says ``expected`` is only the head of a longer draw."""
+def compare(expected: np.ndarray, actual: np.ndarray, *, ulp: int = DEFAULT_ULP) -> Comparison:
+    """Compare a recorded draw with a new one."""
     expected, actual = np.asarray(expected), np.asarray(actual)
     types = {"expected_type": _type(expected), "actual_type": _type(actual), "threshold": ulp}
     if expected.dtype != actual.dtype:
         return Comparison("dtype", **types)
-    if partial:
-        actual = actual.reshape(-1)[: expected.size]
-        expected = expected.reshape(-1)
-    elif expected.shape != actual.shape:
+    if expected.shape != actual.shape:
         return Comparison("shape", **types)
     if expected.tobytes() == actual.tobytes():
-        return Comparison("identical", size=expected.size, partial=partial, **types)
+        return Comparison("identical", size=expected.size, **types)
     differs = expected != actual
     if np.issubdtype(expected.dtype, np.floating):
         # Same bits compare equal above; here also catch -0.0 vs 0.0 and NaN payloads.
@@ -117,4 +111,4 @@ def compare(expected: np.ndarray, actual: np.ndarray, *, ulp: int = DEFAULT_ULP,
     return Comparison(kind, size=expected.size, n_diff=int(differs.sum()), max_ulp=max_ulp,
                       index=index, expected=expected[index], actual=actual[index],
                       ulp_at_index=float(ulps[index]) if ulps is not None else None,
-                      partial=partial, **types)
+                      **types)

@@ -77,8 +77,8 @@ class Draw:
     dtype: str
     shape: tuple[int, ...]
     sha256: str
-    values: np.ndarray | None = None  # every value, for short draws
-    head: np.ndarray | None = None  # the first HEAD values, for long draws
+    values: np.ndarray | None = None  # every value (long draws: read from arrays/)
+    head: np.ndarray | None = None  # the first HEAD values, as the JSON file shows them
 
     @property
     def size(self) -> int:
@@ -88,10 +88,7 @@ class Draw:
     def of(cls, a: np.ndarray) -> "Draw":
         a = np.asarray(a)
         sha = digest(a)
-        if a.size <= SHORT:
-            return cls(str(a.dtype), tuple(a.shape), sha, values=a.copy())
-        return cls(str(a.dtype), tuple(a.shape), sha, head=a.reshape(-1)[:HEAD].copy(),
-                   values=a.copy())
+        return cls(str(a.dtype), tuple(a.shape), sha, values=a.copy())
 
     def matches(self, a: np.ndarray) -> bool:
         return (str(a.dtype) == self.dtype and tuple(a.shape) == self.shape
@@ -103,8 +100,7 @@ class Draw:
         if self.size <= SHORT:
             out["values"] = self.values.reshape(-1).tolist()
         else:
-            out["head"] = self.values.reshape(-1)[:HEAD].tolist() if self.values is not None \
-                else self.head.tolist()
+            out["head"] = self.values.reshape(-1)[:HEAD].tolist()
         return out
 
 
@@ -247,13 +243,13 @@ def read_file(path: Path) -> LedgerFile:
     return _parse(data, path)
 
 
-def load_array(root: Path, draw: Draw, *, entry: str = "") -> np.ndarray | None:
-    """The full values of a long draw from ``arrays/``, or None when the file is absent."""
+def load_array(root: Path, draw: Draw, *, entry: str = "") -> np.ndarray:
+    """The full values of a long draw, from ``arrays/<sha256>.npy``, checked against the digest."""
     if draw.values is not None:
         return draw.values
     path = array_path(root, draw.sha256)
     if not path.exists():
-        return None
+        raise LedgerError(path, entry, "is missing: the long draw's values are not in arrays/")
     try:
         a = np.load(path, allow_pickle=False)
     except ValueError as exc:
@@ -371,6 +367,18 @@ class Ledger:
         files = {}
         for path in sorted(root.glob("*.json")):
             lf = read_file(path)
+            # Long draws' full values are read and checked now, so that a missing, pickled or
+            # tampered array is bad input up front rather than a surprise mid-run.
+            for case_id, eras in lf.cases.items():
+                for era in eras:
+                    for i, draw in enumerate(era.draws):
+                        if draw.values is None:
+                            entry = f"{path.name}: case {case_id!r} era {era.name} draw {i}"
+                            draw.values = load_array(root, draw, entry=entry)
+                            if draw.values.reshape(-1)[:HEAD].tobytes() != draw.head.tobytes():
+                                raise LedgerError(path, entry.partition(": ")[2],
+                                                  "head does not match the stored values "
+                                                  "(hand-edited or corrupted)")
             files[lf.backend] = lf
         return cls(root, files)
 
@@ -382,8 +390,9 @@ class Ledger:
         lf = self.files.get(backend)
         return lf.environments.get(label, {}) if lf else {}
 
-    def full(self, draw: Draw, *, entry: str = "") -> np.ndarray | None:
-        return load_array(self.root, draw, entry=entry)
+    def full(self, draw: Draw, *, entry: str = "") -> np.ndarray:
+        return draw.values if draw.values is not None else load_array(self.root, draw,
+                                                                      entry=entry)
 
     def record(self, backend: str, case_id: str, label: str, provenance: dict[str, Any],
                arrays: list[np.ndarray]) -> Recorded:

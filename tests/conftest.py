@@ -1,0 +1,77 @@
+"""Helpers for testing rngsuite's own machinery: throwaway ledgers and CLI runs."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from suite.backends import registry
+from suite.catalog import load_catalog
+from suite.ledger import Ledger
+
+ROOT = Path(__file__).resolve().parent.parent
+FAULTS = Path(__file__).resolve().parent / "faults"
+
+
+def run_cli(*args: str, plugins: tuple[str, ...] = (), env: dict | None = None,
+            cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """Run ``python -m suite ARGS`` in a fresh interpreter; fault plugins load via ``-p``."""
+    full_env = {**os.environ, **(env or {})}
+    full_env["PYTHONPATH"] = os.pathsep.join([str(FAULTS), str(ROOT),
+                                              full_env.get("PYTHONPATH", "")])
+    argv = [sys.executable, "-m", "suite", *args]
+    if plugins:
+        argv += ["--", *(f"-p{p}" for p in plugins)]
+    return subprocess.run(argv, capture_output=True, text=True, env=full_env, cwd=cwd,
+                          timeout=600)
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """Every file under root and its SHA-256: to show that nothing changed."""
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file() and p.name != ".lock"}
+
+
+@pytest.fixture(scope="session")
+def catalog():
+    """Every catalog case on the CPU, by id."""
+    return {c.id: c for c in load_catalog()}
+
+
+@pytest.fixture(scope="session")
+def backends():
+    """The CPU backends, by name."""
+    return registry(["cpu"])
+
+
+@pytest.fixture
+def empty_ledger(tmp_path) -> Ledger:
+    """A ledger with nothing recorded, in a temporary directory."""
+    root = tmp_path / "golden"
+    root.mkdir()
+    return Ledger.load(root)
+
+
+@pytest.fixture
+def small_golden(tmp_path, catalog, backends) -> Path:
+    """A temporary ledger holding a few real recordings: short and long draws, two backends."""
+    from suite import engine
+
+    root = tmp_path / "golden"
+    root.mkdir()
+    ledger = Ledger.load(root)
+    for case_id in SMALL_CASES:
+        case = catalog[case_id]
+        engine.record(engine.check(case, backends[case.backend], ledger), ledger)
+    ledger.save()
+    return root
+
+
+SMALL_CASES = ("numpy.random:randn(5);randn(5)@17", "numpy.random:rand(1000)@17",
+               "torch:cpu:rand(5)@17", "torch:cpu:rand(1000)@17", "torch:cpu:randn(5)@17",
+               "torch.Generator:cpu:rand(5)@17")

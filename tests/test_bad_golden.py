@@ -1,0 +1,115 @@
+"""Tests that bad golden files are refused: exit 2, one line naming file and entry, nothing lost."""
+
+import io
+import json
+
+import numpy as np
+import pytest
+
+from suite.ledger import LedgerError, array_path, file_for
+
+from conftest import run_cli, tree_digest
+
+
+def _edit_json(root, backend, change):
+    path = file_for(root, backend)
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data, indent=1))
+    return path
+
+
+def _truncate(root):
+    path = file_for(root, "torch:cpu")
+    path.write_bytes(path.read_bytes()[:-200])
+    return path, "line"
+
+
+def _wrong_dtype(root):
+    def change(d):
+        d["cases"]["torch:cpu:rand(5)@17"][0]["draws"][0]["dtype"] = "float33"
+    return _edit_json(root, "torch:cpu", change), "case 'torch:cpu:rand(5)@17' era A draw 0"
+
+
+def _nan_value(root):
+    path = file_for(root, "torch:cpu")
+    text = path.read_text()
+    data = json.loads(text)
+    third = json.dumps(data["cases"]["torch:cpu:rand(5)@17"][0]["draws"][0]["values"][2])
+    start = text.index('"torch:cpu:rand(5)@17"')
+    at = text.index(third, start)
+    path.write_text(text[:at] + "NaN" + text[at + len(third):])
+    return path, "case 'torch:cpu:rand(5)@17' era A draw 0 values[2]: NaN where a number was recorded"
+
+
+def _hand_edited_value(root):
+    def change(d):
+        d["cases"]["torch:cpu:rand(5)@17"][0]["draws"][0]["values"][0] = 0.5
+    return _edit_json(root, "torch:cpu", change), "values do not match their sha256"
+
+
+def _pickled_array(root):
+    data = json.loads(file_for(root, "torch:cpu").read_text())
+    sha = data["cases"]["torch:cpu:rand(1000)@17"][0]["draws"][0]["sha256"]
+    path = array_path(root, sha)
+    buf = io.BytesIO()
+    np.save(buf, np.array([{"payload": 1}] * 3, dtype=object), allow_pickle=True)
+    path.write_bytes(buf.getvalue())
+    return path, "pickled"
+
+
+def _newer_format(root):
+    def change(d):
+        d["version"] = 99
+    return _edit_json(root, "torch:cpu", change), "format version 99 is newer"
+
+
+def _not_a_ledger(root):
+    path = root / "stray.json"
+    path.write_text("[1, 2, 3]")
+    return path, "not an rngsuite ledger"
+
+
+def _missing_array(root):
+    data = json.loads(file_for(root, "numpy.random").read_text())
+    sha = data["cases"]["numpy.random:rand(1000)@17"][0]["draws"][0]["sha256"]
+    path = array_path(root, sha)
+    path.unlink()
+    return path, "is missing"
+
+
+def _era_without_provenance(root):
+    def change(d):
+        d["cases"]["torch:cpu:rand(5)@17"][0]["environments"].append("nowhere")
+    return _edit_json(root, "torch:cpu", change), "environment 'nowhere' has no provenance"
+
+
+CORRUPTIONS = [_truncate, _wrong_dtype, _nan_value, _hand_edited_value, _pickled_array,
+               _newer_format, _not_a_ledger, _missing_array, _era_without_provenance]
+
+
+@pytest.mark.parametrize("corrupt", CORRUPTIONS, ids=lambda f: f.__name__.strip("_"))
+@pytest.mark.parametrize("command", [["verify", "--case", "numpy.random:randn*"],
+                                     ["record"], ["report"]], ids=lambda c: c[0])
+def test_bad_golden_file_exits_2_naming_file_and_entry(small_golden, corrupt, command):
+    """A corrupt golden file stops every command with exit 2 and one line; nothing is written."""
+    path, entry = corrupt(small_golden)
+    before = tree_digest(small_golden)
+    result = run_cli(*command, "--ledger", str(small_golden))
+    assert result.returncode == 2, result.stdout + result.stderr
+    output = (result.stdout + result.stderr).strip()
+    lines = [line for line in output.splitlines() if path.name in line]
+    assert len(lines) == 1, output
+    assert entry in lines[0], lines[0]
+    assert "Traceback" not in output
+    assert tree_digest(small_golden) == before
+
+
+def test_ledger_error_names_file_and_entry(small_golden):
+    """LedgerError's text is 'file: entry: problem'."""
+    from suite.ledger import Ledger
+
+    path, _ = _wrong_dtype(small_golden)
+    with pytest.raises(LedgerError) as info:
+        Ledger.load(small_golden)
+    assert str(info.value).startswith(f"{path}: case 'torch:cpu:rand(5)@17' era A draw 0: ")

@@ -1,0 +1,80 @@
+"""Tests for the command line: commands, exit codes, report."""
+
+from conftest import run_cli, tree_digest
+
+
+def test_unknown_option_exits_2_in_one_line():
+    """An unknown option is bad input: exit 2 and one error line, no traceback."""
+    result = run_cli("verify", "--no-such-option")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("python -m suite")
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_case_exits_2(small_golden):
+    """A --case glob that matches nothing is bad input, for verify, record and list."""
+    for command in ("verify", "record", "list"):
+        args = [command, "--case", "nosuch:*"]
+        if command != "list":
+            args += ["--ledger", str(small_golden)]
+        result = run_cli(*args)
+        assert result.returncode == 2, (command, result.stdout, result.stderr)
+        assert "unknown case" in result.stdout + result.stderr
+
+
+def test_unknown_device_exits_2():
+    """A device that is not cpu, cuda or mps is bad input."""
+    result = run_cli("list", "--device", "tpu")
+    assert result.returncode == 2 and "'tpu' is not cpu, cuda[:N], mps or all" in result.stderr
+
+
+def test_missing_ledger_directory_exits_2(tmp_path):
+    """Pointing at a ledger that is not there is bad input, not an empty pass."""
+    result = run_cli("report", "--ledger", str(tmp_path / "nowhere"))
+    assert result.returncode == 2 and "no ledger directory" in result.stderr
+
+
+def test_verify_passes_and_prints_the_report(small_golden):
+    """verify over recorded cases exits 0 and prints the per-backend report table."""
+    result = run_cli("verify", "--ledger", str(small_golden), "--case", "torch:cpu:rand(5)@17",
+                     "--case", "numpy.random:rand(1000)@17")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "rngsuite report" in result.stdout
+    assert "| torch:cpu " in result.stdout and "| numpy.random " in result.stdout
+
+
+def test_unrecorded_case_fails_then_record_fixes_it(small_golden):
+    """A case with no golden fails verify (exit 1); record adds it and verify then passes."""
+    case = "numpy.default_rng:random(5)@42"
+    first = run_cli("verify", "--ledger", str(small_golden), "--case", case)
+    assert first.returncode == 1 and "no golden recorded" in first.stdout
+    recorded = run_cli("record", "--ledger", str(small_golden), "--case", case)
+    assert recorded.returncode == 0 and "1 new-case" in recorded.stdout
+    assert run_cli("verify", "--ledger", str(small_golden), "--case", case).returncode == 0
+
+
+def test_verify_record_mode_adds_without_failing(small_golden):
+    """verify --record records unrecorded cases instead of failing on them."""
+    case = "numpy.default_rng:random(5)@0"
+    result = run_cli("verify", "--record", "--ledger", str(small_golden), "--case", case)
+    assert result.returncode == 0, result.stdout
+    assert "recorded into" in result.stdout and "1 new-case" in result.stdout
+    assert run_cli("verify", "--ledger", str(small_golden), "--case", case).returncode == 0
+
+
+def test_report_is_a_markdown_table_of_cases_by_environment(small_golden):
+    """report prints cases x environments with era letters, and changes nothing."""
+    before = tree_digest(small_golden)
+    result = run_cli("report", "--ledger", str(small_golden))
+    assert result.returncode == 0
+    assert "## torch:cpu" in result.stdout
+    row = next(line for line in result.stdout.splitlines() if "torch:cpu:rand(5)@17" in line)
+    assert row.replace(" ", "").endswith("|A|")
+    assert tree_digest(small_golden) == before
+
+
+def test_list_prints_every_case():
+    """list prints one case id per line."""
+    result = run_cli("list")
+    assert result.returncode == 0
+    assert "torch:cpu:randn(5)@17" in result.stdout.splitlines()

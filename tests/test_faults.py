@@ -1,0 +1,45 @@
+"""The real suite, run against injected RNG faults, must fail and say what changed."""
+
+import pytest
+
+from conftest import run_cli
+
+CASES = {
+    "np_seed_plus_one": ["numpy.random:*"],
+    "torch_rand_one_ulp": ["torch:cpu:rand(*", "torch.Generator:cpu:rand(*"],
+}
+
+
+@pytest.mark.parametrize("fault", sorted(CASES))
+def test_control_run_passes(fault):
+    """Without the fault, the same selection of the suite passes (so a failure means the fault)."""
+    args = [a for glob in CASES[fault] for a in ("--case", glob)]
+    result = run_cli("verify", *args)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+
+
+def test_seed_off_by_one_is_caught():
+    """np.random.seed(s) seeding s+1 fails every numpy.random case, with a full explanation."""
+    result = run_cli("verify", "--case", "numpy.random:*", plugins=("np_seed_plus_one",))
+    out = result.stdout
+    assert result.returncode == 1, out + result.stderr
+    assert "numpy.random:randn(5);randn(5)@17: stream changed" in out
+    assert "seed: 17" in out and "running:   numpy " in out and "recorded:  era A" in out
+    assert "different:" in out and "first at index 0: recorded " in out
+    assert ("reproduce: python -c 'import numpy as np; np.random.seed(17); "
+            "print(np.random.randn(5)); print(np.random.randn(5))'") in out
+    # The notebook check catches it too, independently of the ledger.
+    assert "FAILED" in out and "test_printed_values_still_drawn" in out
+
+
+def test_torch_rand_one_ulp_is_caught():
+    """torch.rand moved by one ULP fails as 'within 8 ULP' with max 1 ULP, on both torch backends."""
+    result = run_cli("verify", "--case", "torch:cpu:rand(*", "--case",
+                     "torch.Generator:cpu:rand(*", plugins=("torch_rand_one_ulp",))
+    out = result.stdout
+    assert result.returncode == 1, out + result.stderr
+    for case in ("torch:cpu:rand(5)@17", "torch.Generator:cpu:rand(1000,dtype=float64)@42"):
+        assert f"{case}: stream changed" in out
+    assert "within 8 ULP: 5 of 5 elements differ, max 1 ULP; first at index 0" in out
+    assert "(1 ULP)" in out
+    assert "passed" not in out.splitlines()[-1] or "failed" in out.splitlines()[-1]

@@ -1,0 +1,140 @@
+"""Tests for the golden ledger: round trip, eras, append-only history, determinism."""
+
+import json
+
+import numpy as np
+
+from suite import engine
+from suite.ledger import HEAD, SHORT, Ledger, array_path, file_for
+
+from conftest import SMALL_CASES, tree_digest
+
+
+def _draws(n=5, seed=0, dtype=np.float64):
+    return [np.random.default_rng(seed).random(n).astype(dtype)]
+
+
+def test_record_then_verify_round_trip(small_golden, catalog, backends):
+    """What record writes, a fresh load verifies as conforming, bit for bit."""
+    ledger = Ledger.load(small_golden)
+    for case_id in SMALL_CASES:
+        case = catalog[case_id]
+        verdict = engine.check(case, backends[case.backend], ledger)
+        assert verdict.status == "conforms", verdict.message(ledger)
+
+
+def test_values_are_stored_exactly(small_golden):
+    """Short draws keep every value exactly; long ones a digest, a head and the full array."""
+    data = json.loads(file_for(small_golden, "torch:cpu").read_text())
+    short = data["cases"]["torch:cpu:rand(5)@17"][0]["draws"][0]
+    assert (short["dtype"], short["shape"], len(short["values"])) == ("float32", [5], 5)
+    import torch
+
+    torch.manual_seed(17)
+    assert np.float32(short["values"]).tobytes() == torch.rand(5).numpy().tobytes()
+    long = data["cases"]["torch:cpu:rand(1000)@17"][0]["draws"][0]
+    assert "values" not in long and len(long["head"]) == HEAD
+    stored = np.load(array_path(small_golden, long["sha256"]), allow_pickle=False)
+    torch.manual_seed(17)
+    assert stored.tobytes() == torch.rand(1000).numpy().tobytes()
+    assert 5 <= SHORT < 1000
+
+
+def test_new_environment_with_same_values_joins_the_era(empty_ledger):
+    """A second environment producing the same values is added to the existing era."""
+    empty_ledger.record("numpy.random", "numpy.random:x(5)@1", "env-1", {"numpy": "1"}, _draws())
+    result = empty_ledger.record("numpy.random", "numpy.random:x(5)@1", "env-2", {"numpy": "2"},
+                                 _draws())
+    assert (result.outcome, result.era) == ("joined", "A")
+    empty_ledger.save()
+    era = Ledger.load(empty_ledger.root).eras("numpy.random", "numpy.random:x(5)@1")
+    assert [(e.name, e.environments) for e in era] == [("A", ["env-1", "env-2"])]
+
+
+def test_new_values_append_an_era_and_never_touch_the_old_one(empty_ledger):
+    """Different values from a new environment become era B; era A stays byte for byte."""
+    root = empty_ledger.root
+    empty_ledger.record("numpy.random", "numpy.random:x(5)@1", "env-1", {"numpy": "1"}, _draws())
+    empty_ledger.save()
+    before = json.loads(file_for(root, "numpy.random").read_text())["cases"]
+    ledger = Ledger.load(root)
+    result = ledger.record("numpy.random", "numpy.random:x(5)@1", "env-2", {"numpy": "2"},
+                           _draws(seed=1))
+    assert (result.outcome, result.era) == ("new-era", "B")
+    ledger.save()
+    after = json.loads(file_for(root, "numpy.random").read_text())["cases"]
+    assert after["numpy.random:x(5)@1"][0] == before["numpy.random:x(5)@1"][0]
+    assert [e["era"] for e in after["numpy.random:x(5)@1"]] == ["A", "B"]
+
+
+def test_a_recorded_environment_is_never_rewritten(empty_ledger):
+    """Other values from an environment already recorded are a conflict, and nothing is written."""
+    empty_ledger.record("numpy.random", "numpy.random:x(5)@1", "env-1", {"numpy": "1"}, _draws())
+    empty_ledger.save()
+    snapshot = tree_digest(empty_ledger.root)
+    ledger = Ledger.load(empty_ledger.root)
+    result = ledger.record("numpy.random", "numpy.random:x(5)@1", "env-1", {"numpy": "1"},
+                           _draws(seed=1))
+    assert result.outcome == "conflict"
+    assert ledger.save() == 0
+    assert tree_digest(empty_ledger.root) == snapshot
+
+
+def test_recording_twice_changes_no_byte(small_golden, catalog, backends):
+    """Recording the same environment again is a no-op on disk."""
+    snapshot = tree_digest(small_golden)
+    ledger = Ledger.load(small_golden)
+    for case_id in SMALL_CASES:
+        case = catalog[case_id]
+        result = engine.record(engine.check(case, backends[case.backend], ledger), ledger)
+        assert result.outcome == "unchanged"
+    assert ledger.save() == 0
+    assert tree_digest(small_golden) == snapshot
+
+
+def test_concurrent_recorders_lose_nothing(empty_ledger):
+    """Two recorders that loaded the same ledger both keep their work when they save."""
+    root = empty_ledger.root
+    first, second = Ledger.load(root), Ledger.load(root)
+    first.record("numpy.random", "numpy.random:x(5)@1", "env-1", {}, _draws())
+    second.record("numpy.random", "numpy.random:x(5)@2", "env-2", {}, _draws(seed=2))
+    second.record("numpy.random", "numpy.random:x(5)@1", "env-2", {}, _draws(seed=3))
+    first.save()
+    second.save()
+    merged = Ledger.load(root)
+    assert [e.environments for e in merged.eras("numpy.random", "numpy.random:x(5)@1")] == \
+        [["env-1"], ["env-2"]]
+    assert merged.eras("numpy.random", "numpy.random:x(5)@2")[0].environments == ["env-2"]
+
+
+def test_changed_stream_in_a_recorded_environment_fails_with_the_details(small_golden, catalog,
+                                                                        backends, monkeypatch):
+    """A recorded environment whose draw moved by one ULP gets a 'changed' verdict that explains."""
+    import torch
+
+    rand = torch.rand
+    monkeypatch.setattr(torch, "rand", lambda *a, **k: torch.nextafter(
+        rand(*a, **k), torch.tensor(2.0)))
+    ledger = Ledger.load(small_golden)
+    case = catalog["torch:cpu:rand(1000)@17"]
+    verdict = engine.check(case, backends[case.backend], ledger)
+    assert verdict.status == "changed" and verdict.comparison.kind == "within-ulp"
+    message = verdict.message(ledger)
+    for needle in ("torch:cpu:rand(1000)@17: stream changed", "seed: 17", "torch 2.", "era A",
+                   "1000 of 1000 elements differ, max 1 ULP", "first at index 0: recorded 0.4342",
+                   "reproduce: python -c 'import torch; torch.manual_seed(17); "
+                   "print(torch.rand(1000))'"):
+        assert needle in message, message
+
+
+def test_unknown_environment_matching_an_era_passes(small_golden, catalog, backends, monkeypatch):
+    """An environment new to the ledger passes when it draws a recorded era's values."""
+    from suite import provenance
+
+    env = dict(provenance.environment("cpu"), torch="99.0")
+    monkeypatch.setattr(provenance, "environment", lambda device="cpu": env)
+    ledger = Ledger.load(small_golden)
+    case = catalog["torch:cpu:rand(5)@17"]
+    verdict = engine.check(case, backends[case.backend], ledger)
+    assert (verdict.status, verdict.era.name, verdict.label.split("/")[0]) == \
+        ("matches", "A", "torch-99.0")
