@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections import Counter
 from pathlib import Path
 
@@ -143,3 +144,6 @@ def main(argv: list[str] | None = None) -> int:
     except (LedgerError, CatalogError, LookupError) as exc:
         print(f"python -m suite {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except Exception:  # a bug in rngsuite, not bad input: keep the traceback, exit 3
+        traceback.print_exc()
+        return EXIT_INTERNAL

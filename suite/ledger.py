@@ -100,7 +100,9 @@ class Draw:
         if self.size <= SHORT:
             out["values"] = self.values.reshape(-1).tolist()
         else:
-            out["head"] = self.values.reshape(-1)[:HEAD].tolist()
+            # A file re-read for merging holds only the head of long draws; that is enough.
+            first = self.values.reshape(-1)[:HEAD] if self.values is not None else self.head
+            out["head"] = first.tolist()
         return out
 
 

@@ -138,3 +138,24 @@ def test_unknown_environment_matching_an_era_passes(small_golden, catalog, backe
     verdict = engine.check(case, backends[case.backend], ledger)
     assert (verdict.status, verdict.era.name, verdict.label.split("/")[0]) == \
         ("matches", "A", "torch-99.0")
+
+
+def test_second_environment_joins_long_draws_on_disk(small_golden, catalog, backends,
+                                                     monkeypatch):
+    """Recording a new environment into a ledger with long draws keeps heads and arrays intact."""
+    from suite import provenance
+
+    snapshot = tree_digest(small_golden)
+    env = dict(provenance.environment("cpu"), torch="99.0")
+    monkeypatch.setattr(provenance, "environment", lambda device="cpu": env)
+    ledger = Ledger.load(small_golden)
+    case = catalog["torch:cpu:rand(1000)@17"]
+    assert engine.record(engine.check(case, backends[case.backend], ledger), ledger).outcome \
+        == "joined"
+    assert ledger.save() == 1
+    after = tree_digest(small_golden)
+    assert {k for k in after if after[k] != snapshot.get(k)} == {"torch-cpu.json"}
+    reloaded = Ledger.load(small_golden)
+    (era,) = reloaded.eras("torch:cpu", case.id)
+    assert era.environments[-1].startswith("torch-99.0/")
+    assert engine.check(case, backends[case.backend], reloaded).status == "conforms"
