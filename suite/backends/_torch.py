@@ -71,6 +71,8 @@ class TorchAdapter(Adapter):
 
     library = "torch"
     imports: ClassVar[str] = "import torch"
+    # manual_seed takes [-2**63, 2**64 - 1]; negative seeds wrap to 2**64 + s.
+    seed_range = (0, 2**64 - 1)
 
     def __init__(self, device: str = "cpu") -> None:
         self.device = device
@@ -123,3 +125,6 @@ class TorchAdapter(Adapter):
 
     def to_numpy(self, value: Any) -> np.ndarray:
         return value.detach().cpu().numpy()
+
+    def canonical_state(self, state: Any) -> Any:
+        return state.cpu().numpy().tobytes()

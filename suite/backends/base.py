@@ -8,6 +8,9 @@ protocol, so none of them branches on a backend's name.
 
 from __future__ import annotations
 
+import copy
+import hashlib
+import pickle
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Mapping, Protocol, Sequence, runtime_checkable
 
@@ -37,6 +40,10 @@ class Backend(Protocol):
     library: str
     device: str
     max_streams: int
+    owner: str | None
+    seed_range: tuple[int, int]
+    spawn_kinds: tuple[str, ...]
+    checkpoints: tuple[str, ...]
 
     def unavailable(self) -> str | None:
         """Why this backend cannot run here, or None when it can."""
@@ -51,8 +58,31 @@ class Backend(Protocol):
         """Seed the case's streams and return one array per step, in order."""
 
     def snippet(self, case: Case) -> str:
-        """The Python program (one line) that prints the case's draws."""
-        """A one-line Python program that reproduces the case's draws."""
+        """A one-line Python program that prints the case's draws."""
+
+    def environment_variables(self) -> dict[str, str]:
+        """Variables set here that change this backend's streams (part of the repro line)."""
+
+    def open(self, seeds: Sequence[int]) -> list[Any]:
+        """Seed one stream per seed and return their handles."""
+
+    def run(self, handle: Any, call: Call) -> np.ndarray:
+        """One call on an open stream."""
+
+    def save(self, handle: Any, how: str) -> Any:
+        """A checkpoint of the stream, taken one of the ``checkpoints`` ways."""
+
+    def restore(self, handle: Any, saved: Any, how: str) -> Any:
+        """The stream resumed from a checkpoint."""
+
+    def fingerprint(self, handle: Any) -> str:
+        """A digest of the stream's whole state."""
+
+    def children(self, handle: Any, how: str, n: int) -> list[Any]:
+        """Child streams derived by one of ``spawn_kinds``."""
+
+    def fork(self) -> Any:
+        """A context manager restoring the global state on exit, or None."""
 
 
 class Adapter:
@@ -62,6 +92,12 @@ class Adapter:
     library: str
     device: str = "cpu"
     max_streams: ClassVar[int] = 1
+    #: The global state this backend draws from ("numpy.random"), or None for independent objects.
+    owner: str | None = None
+    #: Seeds every entry point of this backend accepts, inclusive.
+    seed_range: ClassVar[tuple[int, int]] = (0, 2**32 - 1)
+    #: Ways to derive child streams (``children``), e.g. "Generator.spawn".
+    spawn_kinds: ClassVar[tuple[str, ...]] = ()
     calls: ClassVar[Mapping[str, CallSpec]] = {}
     #: Statement(s) that import the library in a snippet.
     imports: ClassVar[str] = ""
@@ -153,21 +189,75 @@ class Adapter:
     def draw(self, case: Case) -> list[np.ndarray]:
         self.check(case)
         handles = self.open(case.seeds)
+        return [self.run(handles[call.stream], call) for call in case.steps]
+
+    def run(self, handle: Any, call: Call) -> np.ndarray:
+        """One call on an open stream, as an array."""
+        spec = self.calls.get(call.name)
+        if spec is None:
+            raise CatalogError(f"{self.name} has no call {call.name!r}")
         context = self.call_context()
-        out = []
-        for call in case.steps:
-            spec = self.calls[call.name]
-            handle = handles[call.stream]
-            # Arguments are rebuilt for every repetition: calls such as shuffle work in place.
-            def once() -> Any:
-                args = [self._value(a) for a in call.args]
-                kwargs = {k: self._value(v) for k, v in call.kwargs}
-                return spec.fn(handle, *args, **kwargs, **context)
-            if call.repeat == 1:
-                out.append(self.to_numpy(once()))
-            else:
-                out.append(self.stack([once() for _ in range(call.repeat)]))
-        return out
+
+        # Arguments are rebuilt for every repetition: calls such as shuffle work in place.
+        def once() -> Any:
+            args = [self._value(a) for a in call.args]
+            kwargs = {k: self._value(v) for k, v in call.kwargs}
+            return spec.fn(handle, *args, **kwargs, **context)
+
+        if call.repeat == 1:
+            return self.to_numpy(once())
+        return self.stack([once() for _ in range(call.repeat)])
+
+    # -- stream state: checkpoints, fingerprints, children ----------------------------------------
+    def get_state(self, handle: Any) -> Any:
+        """The stream's state, as the library's own get-state call returns it."""
+        raise NotImplementedError
+
+    def set_state(self, handle: Any, state: Any) -> None:
+        raise NotImplementedError
+
+    @property
+    def checkpoints(self) -> tuple[str, ...]:
+        """Ways to checkpoint a stream: the state API, and for objects pickle and deepcopy."""
+        return ("state",) if self.owner else ("state", "pickle", "deepcopy")
+
+    def save(self, handle: Any, how: str) -> Any:
+        if how == "state":
+            return copy.deepcopy(self.get_state(handle))
+        if how == "pickle":
+            return pickle.dumps(handle)
+        if how == "deepcopy":
+            return copy.deepcopy(handle)
+        raise ValueError(f"{self.name}: no checkpoint {how!r}")
+
+    def restore(self, handle: Any, saved: Any, how: str) -> Any:
+        """Resume from a checkpoint; returns the handle to draw from (a new one for copies)."""
+        if how == "state":
+            self.set_state(handle, copy.deepcopy(saved))
+            return handle
+        if how == "pickle":
+            # Bytes this process made in save(), never a file: golden data is not read this way.
+            return pickle.loads(saved)
+        if how == "deepcopy":
+            return copy.deepcopy(saved)
+        raise ValueError(f"{self.name}: no checkpoint {how!r}")
+
+    def fingerprint(self, handle: Any) -> str:
+        """A digest of the stream's whole state: equal exactly when the states are equal."""
+        state = self.canonical_state(self.get_state(handle))
+        return hashlib.sha256(pickle.dumps(state)).hexdigest()
+
+    def canonical_state(self, state: Any) -> Any:
+        """The state as plain picklable values (torch turns its tensors into bytes)."""
+        return state
+
+    def children(self, handle: Any, how: str, n: int) -> list[Any]:
+        """n child streams made from a stream by one of ``spawn_kinds``."""
+        raise ValueError(f"{self.name}: no children by {how!r}")
+
+    def fork(self) -> Any:
+        """A context manager that restores this backend's global state on exit, if it has one."""
+        return None
 
     def snippet(self, case: Case) -> str:
         """The Python program (one line) that prints the case's draws."""

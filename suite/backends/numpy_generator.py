@@ -28,11 +28,37 @@ class NumpyGenerator(NumpyAdapter):
 
     max_streams = 26
     calls = GENERATOR_CALLS
+    # SeedSequence takes any non-negative integer; the suite draws seeds up to 128 bits.
+    seed_range = (0, 2**128 - 1)
 
     def __init__(self, bit_generator: str | None) -> None:
         self.bit_generator = bit_generator
         self.name = (f"numpy.Generator({bit_generator})" if bit_generator
                      else "numpy.default_rng")
+        kinds = ["SeedSequence.spawn"]
+        if hasattr(np.random.Generator, "spawn"):  # NumPy >= 1.25
+            kinds.append("Generator.spawn")
+        if hasattr(getattr(np.random, bit_generator or "PCG64"), "jumped"):
+            kinds.append("jumped")
+        self.spawn_kinds = tuple(kinds)
+
+    def get_state(self, handle: Any) -> Any:
+        # Includes has_uint32/uinteger: a half-used 64-bit word is part of the stream's state.
+        return handle.bit_generator.state
+
+    def set_state(self, handle: Any, state: Any) -> None:
+        handle.bit_generator.state = state
+
+    def children(self, handle: Any, how: str, n: int) -> list[Any]:
+        bit_generator = handle.bit_generator
+        if how == "SeedSequence.spawn":
+            return [np.random.Generator(type(bit_generator)(seq))
+                    for seq in bit_generator.seed_seq.spawn(n)]
+        if how == "Generator.spawn":
+            return handle.spawn(n)
+        if how == "jumped" and how in self.spawn_kinds:
+            return [np.random.Generator(bit_generator.jumped(i + 1)) for i in range(n)]
+        return super().children(handle, how, n)
 
     def _construct(self, seed: int) -> np.random.Generator:
         if self.bit_generator is None:

@@ -13,6 +13,7 @@ class NumpyGlobal(NumpyAdapter):
     """``np.random.seed(s); np.random.<call>(...)``."""
 
     name = "numpy.random"
+    owner = "numpy.random"
     calls = {**LEGACY_CALLS,
              # The raw MT19937 words under the transforms (public since NumPy 1.25).
              "random_raw": CallSpec(lambda h, *a: np.random.get_bit_generator().random_raw(*a),
@@ -22,6 +23,13 @@ class NumpyGlobal(NumpyAdapter):
         # Looked up at call time, so that a patched np.random.seed is the one exercised.
         np.random.seed(seeds[0])
         return [np.random]
+
+    def get_state(self, handle: Any) -> Any:
+        # The dict form includes the cached Gaussian (has_gauss/gauss) of the polar method.
+        return np.random.get_state(legacy=False)
+
+    def set_state(self, handle: Any, state: Any) -> None:
+        np.random.set_state(state)
 
     def seed_snippet(self, seeds: Sequence[int]) -> tuple[str, list[str]]:
         return f"np.random.seed({seeds[0]})", ["np.random"]

@@ -23,6 +23,12 @@ class NumpyRandomState(NumpyAdapter):
     def open(self, seeds: Sequence[int]) -> list[Any]:
         return [np.random.RandomState(s) for s in seeds]
 
+    def get_state(self, handle: Any) -> Any:
+        return handle.get_state(legacy=False)
+
+    def set_state(self, handle: Any, state: Any) -> None:
+        handle.set_state(state)
+
     def seed_snippet(self, seeds: Sequence[int]) -> tuple[str, list[str]]:
         names = [f"rs{string.ascii_lowercase[i]}" if len(seeds) > 1 else "rs"
                  for i in range(len(seeds))]

@@ -31,8 +31,17 @@ class _PythonAdapter(Adapter):
     imports: ClassVar[str] = "import random"
     calls = PYTHON_CALLS
 
+    # random.seed takes any int (its absolute value); the suite draws seeds up to 128 bits.
+    seed_range = (0, 2**128 - 1)
+
     def provenance_keys(self) -> tuple[str, ...]:
         return ("python", "system", "machine")
+
+    def get_state(self, handle: Any) -> Any:
+        return handle.getstate()
+
+    def set_state(self, handle: Any, state: Any) -> None:
+        handle.setstate(state)
 
     def make(self, maker: Make) -> Any:
         if maker.name != "arange":
@@ -61,6 +70,7 @@ class PythonGlobal(_PythonAdapter):
     """``random.seed(s); random.<call>(...)``."""
 
     name = "python.random"
+    owner = "python.random"
 
     def open(self, seeds: Sequence[int]) -> list[Any]:
         random.seed(seeds[0])

@@ -19,6 +19,12 @@ class TorchGenerator(TorchAdapter):
         super().__init__(device)
         self.name = f"torch.Generator:{device}"
 
+    def get_state(self, handle: Any) -> Any:
+        return handle.get_state()
+
+    def set_state(self, handle: Any, state: Any) -> None:
+        handle.set_state(state)
+
     def open(self, seeds: Sequence[int]) -> list[Any]:
         torch = _torch()
         return [torch.Generator(device=self.device).manual_seed(s) for s in seeds]
