@@ -22,7 +22,7 @@ CATALOG_PATH = Path(__file__).with_name("catalog.toml")
 
 # Argument constructors a call may use, materialised by each backend with its own library
 # (``ones(100)`` is ``np.ones(100)`` for NumPy and ``torch.ones(100)`` for torch).
-MAKERS = ("arange", "ones", "full")
+MAKERS = ("arange", "ones", "full", "eye")
 # Bare names allowed as arguments: dtypes, mapped by each backend to its own dtype objects.
 DTYPES = ("bool", "int8", "uint8", "int16", "int32", "int64", "uint32", "uint64",
           "float16", "float32", "float64")
@@ -53,7 +53,20 @@ class Make:
         return f"{self.name}({','.join(_render(a) for a in self.args)})"
 
 
+class List(tuple):
+    """A list literal in a call (``multivariate_normal([0.0,0.0],[[1.0,0.5],[0.5,1.0]],5)``).
+
+    A tuple underneath, so that calls and cases stay hashable; backends pass it to the library
+    as a list and write it as one in snippets.
+    """
+
+    def __repr__(self) -> str:
+        return f"List({list(self)!r})"
+
+
 def _render(value: Any) -> str:
+    if isinstance(value, List):
+        return f"[{','.join(_render(v) for v in value)}]"
     if isinstance(value, tuple):
         inner = ",".join(_render(v) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
@@ -123,6 +136,8 @@ def _literal(node: ast.AST, text: str) -> Any:
         return Make(node.func.id, tuple(_literal(a, text) for a in node.args))
     if isinstance(node, ast.Tuple):
         return tuple(_literal(e, text) for e in node.elts)
+    if isinstance(node, ast.List):
+        return List(_literal(e, text) for e in node.elts)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         return -_literal(node.operand, text)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):

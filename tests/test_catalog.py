@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-from suite.catalog import Call, Case, CatalogError, DType, Make, load_catalog, parse_call, select
+from suite.catalog import (Call, Case, CatalogError, DType, List, Make, load_catalog, parse_call,
+                           select)
 
 
 def test_ids_are_unique_and_readable(catalog):
@@ -42,6 +43,7 @@ def test_catalog_covers_required_seeds_and_lengths(catalog):
     ("multinomial(ones(100), 5)", Call("multinomial", (Make("ones", (100,)), 5))),
     ("integers(-2**40, 2**40, 3)", Call("integers", (-2**40, 2**40, 3))),
     ("random()*5", Call("random", (), (), 5)),
+    ("multinomial(10, [0.2, -0.3], 5)", Call("multinomial", (10, List((0.2, -0.3)), 5))),
 ])
 def test_parse_call(text, expected):
     """Calls parse into name, literal arguments and repeat count."""
