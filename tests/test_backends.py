@@ -10,7 +10,7 @@ from suite.backends import Backend
 
 def test_every_backend_satisfies_the_protocol(backends):
     """Each registered adapter implements the Backend protocol and names its provenance."""
-    assert len(backends) == 12
+    assert len(backends) == 15
     for backend in backends.values():
         assert isinstance(backend, Backend)
         assert backend.library in backend.provenance_keys()
@@ -68,3 +68,16 @@ def test_global_backends_take_one_seed(catalog, backends):
     case = Case("numpy.random", (1, 2), parse_steps("a.rand(2);b.rand(2)", streams=2))
     with pytest.raises(CatalogError, match="one global stream"):
         backends["numpy.random"].draw(case)
+
+
+def test_pandas_int_reseeds_every_call(catalog, backends):
+    """random_state=<int> is no stream: pandas makes a new RandomState per call, so the second
+    sample repeats the first; a RandomState or Generator passed in is advanced by each call."""
+    for name, repeats in (("pandas(int)", True), ("pandas(RandomState)", False),
+                          ("pandas(Generator)", False)):
+        first, second = backends[name].draw(catalog[f"{name}:DataFrame_sample(5);DataFrame_sample(5)@17"])
+        assert np.array_equal(first, second) == repeats, name
+    handle = backends["pandas(int)"].open([17])[0]
+    before = backends["pandas(int)"].fingerprint(handle)
+    backends["pandas(int)"].run(handle, catalog["pandas(int):DataFrame_sample(5)@17"].steps[0])
+    assert backends["pandas(int)"].fingerprint(handle) == before

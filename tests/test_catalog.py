@@ -28,7 +28,7 @@ def test_catalog_covers_required_seeds_and_lengths(catalog):
     by_backend = {}
     for case in catalog.values():
         by_backend.setdefault(case.backend, []).append(case)
-    assert len(by_backend) == 12
+    assert len(by_backend) == 15
     for backend, cases in by_backend.items():
         assert {0, 17, 42, 2**32 - 1} <= {s for c in cases for s in c.seeds}, backend
         assert any("(5" in c.id or "*5@" in c.id for c in cases), backend
@@ -83,3 +83,13 @@ def test_select_by_glob(catalog):
     """--case globs pick cases by id."""
     chosen = select(catalog.values(), ["torch:cpu:randn(5)@*"])
     assert {c.id for c in chosen} == {f"torch:cpu:randn(5)@{s}" for s in (0, 17, 42, 2**32 - 1)}
+
+
+def test_list_literals_keep_ids_compact_and_snippets_list_shaped(backends):
+    """[..] arguments render without spaces in ids and as lists in snippets; cases stay hashable."""
+    case = Case("numpy.RandomState", (0,),
+                (parse_call("multivariate_normal([0.0, 0.0], [[1.0, 0.5], [0.5, 1.0]], 5)"),))
+    assert case.id == "numpy.RandomState:multivariate_normal([0.0,0.0],[[1.0,0.5],[0.5,1.0]],5)@0"
+    assert "multivariate_normal([0.0, 0.0], [[1.0, 0.5], [0.5, 1.0]], 5)" in \
+        backends["numpy.RandomState"].snippet(case)
+    hash(case)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from suite.backends import (numpy_generator, numpy_global, numpy_randomstate, python_random,
-                            torch_generator, torch_global)
+from suite.backends import (numpy_generator, numpy_global, numpy_randomstate, pandas_sample,
+                            python_random, torch_generator, torch_global)
 from suite.backends.base import Adapter, Backend, CallSpec
 
 __all__ = ["Adapter", "Backend", "CallSpec", "registry"]
@@ -19,7 +19,8 @@ __all__ = ["Adapter", "Backend", "CallSpec", "registry"]
 def registry(devices: Iterable[str] = ("cpu",)) -> dict[str, Backend]:
     """All backends, with the torch ones once per device."""
     found: list[Backend] = [*numpy_global.BACKENDS, *numpy_randomstate.BACKENDS,
-                            *numpy_generator.BACKENDS, *python_random.BACKENDS]
+                            *numpy_generator.BACKENDS, *python_random.BACKENDS,
+                            *pandas_sample.BACKENDS]
     for device in devices:
         found += torch_global.backends(device) + torch_generator.backends(device)
     return {b.name: b for b in found}

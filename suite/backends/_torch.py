@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from suite.backends._lists import ListArgs
 from suite.backends.base import Adapter, CallSpec
 from suite.catalog import DType, Make
 
@@ -50,23 +51,134 @@ def _on_input(name: str):
     return fn
 
 
-def _dropout(h: Any, x: Any, p: float, *, device: str = "cpu") -> Any:
-    # F.dropout takes no generator: it always draws from the device's default generator.
-    return _torch().nn.functional.dropout(x, p)
+def _inplace_either(name: str):
+    """An in-place Tensor sampler, on ``torch.empty(size, dtype=...)`` or on a tensor argument.
 
+    ``normal_(1000,dtype=float64)`` fills a new empty tensor; ``random_(ones(5),0,10)`` calls
+    ``torch.Tensor.random_(torch.ones(5), 0, 10)``: the tensor form carries the method's own
+    arguments (``p``, ``from``/``to``, ``lambd``), which the size form has no room for.
+    """
+    on_size = _inplace(name)
+
+    def fn(h: Any, *args: Any, device: str = "cpu", **kwargs: Any) -> Any:
+        if args and isinstance(args[0], _torch().Tensor):
+            x, *rest = args
+            return getattr(x, name)(*rest, **kwargs, **_gen(h))
+        return on_size(h, *args, device=device, **kwargs)
+    return fn
+
+
+class _InplaceTemplate(str):
+    """The snippet of :func:`_inplace_either`, in the form its first argument asks for.
+
+    A rendered tensor argument starts with ``torch.`` (``TorchAdapter.render_make``); a size
+    never does.
+    """
+
+    def __new__(cls, name: str) -> "_InplaceTemplate":
+        self = super().__new__(cls, f"torch.empty({{args}}{{d}}).{name}({{g0}})")
+        self.on_tensor = f"torch.Tensor.{name}({{args}}{{g}})"
+        return self
+
+    def format(self, *args: Any, **fields: Any) -> str:
+        if str(fields.get("args", "")).startswith("torch."):
+            return self.on_tensor.format(*args, **fields)
+        return str.format(self, *args, **fields)
+
+    def format_map(self, fields: Any) -> str:
+        return self.format(**fields)
+
+
+def _init(name: str):
+    """A ``torch.nn.init`` initializer, which fills its tensor argument in place."""
+    def fn(h: Any, x: Any, *args: Any, device: str = "cpu", **kwargs: Any) -> Any:
+        return getattr(_torch().nn.init, name)(x, *args, **kwargs, **_gen(h))
+    return fn
+
+
+def _functional(name: str):
+    """A ``torch.nn.functional`` sampler: no generator= argument, so the default generator."""
+    def fn(h: Any, *args: Any, device: str = "cpu", **kwargs: Any) -> Any:
+        return getattr(_torch().nn.functional, name)(*args, **kwargs)
+    return fn
+
+
+def _params(args: tuple, device: str) -> list:
+    # Plain-number parameters would make CPU tensors: put them on the adapter's device.
+    return [a if device == "cpu" or not isinstance(a, (int, float)) else
+            _torch().as_tensor(a, device=device) for a in args]
+
+
+def _distribution(name: str):
+    """``torch.distributions.<name>(*params).sample(shape)``; the last argument is the shape.
+
+    Distributions take no generator=: they draw from the default generator of the parameters'
+    device."""
+    def fn(h: Any, *args: Any, device: str = "cpu") -> Any:
+        *params, shape = args
+        return getattr(_torch().distributions, name)(*_params(params, device)).sample(shape)
+    return fn
+
+
+def _dataloader_order(h: Any, n: int, *, device: str = "cpu") -> Any:
+    # The order a shuffling DataLoader yields range(n) in: the loader draws a base seed, then its
+    # RandomSampler draws the permutation, both from generator= (the default generator if None).
+    torch = _torch()
+    return torch.cat(list(torch.utils.data.DataLoader(range(n), shuffle=True, **_gen(h))))
+
+
+def _random_split(h: Any, n: int, lengths: Any, *, device: str = "cpu") -> Any:
+    # The indices of the first split of range(n); generator= defaults to the default generator.
+    torch = _torch()
+    return torch.tensor(torch.utils.data.random_split(range(n), lengths, **_gen(h))[0].indices)
+
+
+#: In-place Tensor samplers: on a size (``normal_(1000,dtype=float64)``, a new empty tensor) or on
+#: a tensor argument with the method's own arguments (``geometric_(ones(5),0.3)``).
+TENSOR_INPLACE = ("normal_", "uniform_", "exponential_", "random_", "cauchy_", "log_normal_",
+                  "geometric_", "bernoulli_")
+#: ``torch.nn.init`` initializers that take generator= (torch >= 2.10); call names get an
+#: ``init_`` prefix (``init_normal_``), apart from the Tensor methods of the same name.
+INIT = ("uniform_", "normal_", "trunc_normal_", "xavier_uniform_", "xavier_normal_",
+        "kaiming_uniform_", "kaiming_normal_", "orthogonal_", "sparse_")
+#: ``torch.nn.functional`` samplers without generator=: the default generator only.
+FUNCTIONAL = ("dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
+              "feature_alpha_dropout", "gumbel_softmax")
+#: ``torch.distributions`` classes sampled with ``.sample(shape)``; call names ``<Name>_sample``.
+DISTRIBUTIONS = ("Normal", "Uniform", "Bernoulli", "Categorical", "Exponential", "Gamma", "Beta",
+                 "Poisson", "Dirichlet", "MultivariateNormal")
 
 TORCH_CALLS = {
     **{name: CallSpec(_Factory(name), f"torch.{name}({{args}}{{d}}{{g}})")
        for name in ("rand", "randn", "randint", "randperm", "normal")},
-    **{name: CallSpec(_inplace(name), f"torch.empty({{args}}{{d}}).{name}({{g0}})")
-       for name in ("normal_", "uniform_", "exponential_", "random_")},
+    **{name: CallSpec(_inplace_either(name), _InplaceTemplate(name)) for name in TENSOR_INPLACE},
     **{name: CallSpec(_on_input(name), f"torch.{name}({{args}}{{g}})")
-       for name in ("bernoulli", "multinomial", "poisson")},
-    "dropout": CallSpec(_dropout, "torch.nn.functional.dropout({args})"),
+       for name in ("bernoulli", "multinomial", "poisson", "binomial", "rand_like", "randn_like",
+                    "randint_like", "rrelu", "rrelu_")},
+    **{f"init_{name}": CallSpec(_init(name), f"torch.nn.init.{name}({{args}}{{g}})")
+       for name in INIT},
+    **{name: CallSpec(_functional(name), f"torch.nn.functional.{name}({{args}})")
+       for name in FUNCTIONAL},
+    **{f"{name}_sample": CallSpec(_distribution(name), f"*p, n = ({{args}},); "
+                                  f"torch.distributions.{name}({{p}}).sample(n)")
+       for name in DISTRIBUTIONS},
+    "dataloader_order": CallSpec(
+        _dataloader_order,
+        "torch.cat(list(torch.utils.data.DataLoader(range({args}), shuffle=True{g})))"),
+    "random_split": CallSpec(
+        _random_split,
+        "n, lengths = {args}; torch.tensor(torch.utils.data.random_split(range(n), lengths{g})[0]"
+        ".indices)"),
 }
+#: Calls without generator=: they exist on the default generator (``torch:<device>``) only.
+NO_GENERATOR = frozenset(FUNCTIONAL) | {f"{name}_sample" for name in DISTRIBUTIONS}
+#: Calls that take generator= but also draw from the default generator, so that their values
+#: are not a function of the generator's seed: nn.init.sparse_ draws its values from generator=
+#: and the zeroed rows from torch.randperm(rows) without it (torch 2.13, torch/nn/init.py).
+GENERATOR_LEAKS = frozenset({"init_sparse_"})
 
 
-class TorchAdapter(Adapter):
+class TorchAdapter(ListArgs, Adapter):
     """Base for the torch backends; the device is a parameter, never assumed."""
 
     library = "torch"
@@ -121,7 +233,11 @@ class TorchAdapter(Adapter):
     def template_fields(self, handle: str) -> dict[str, str]:
         gen = handle != "torch"
         return {"g": f", generator={handle}" if gen else "", "g0": f"generator={handle}" if gen else "",
-                "d": "" if self.device == "cpu" else f", device={self.device!r}"}
+                "d": "" if self.device == "cpu" else f", device={self.device!r}",
+                # distribution parameters (see _distribution)
+                "p": "*p" if self.device == "cpu" else
+                     f"*(x if isinstance(x, torch.Tensor) else torch.as_tensor(x, device="
+                     f"{self.device!r}) for x in p)"}
 
     def to_numpy(self, value: Any) -> np.ndarray:
         return value.detach().cpu().numpy()

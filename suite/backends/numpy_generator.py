@@ -8,17 +8,23 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from suite.backends._numpy import SHUFFLE, CallSpec, NumpyAdapter, _method
+from suite.backends._introspect import public_callables
+from suite.backends._numpy import BYTES, SHUFFLE, CallSpec, NumpyAdapter, _table
 
-GENERATOR_CALLS = {name: _method(name) for name in (
-    "random", "standard_normal", "integers", "normal", "uniform", "choice", "permutation",
-    "exponential", "standard_exponential", "binomial", "poisson")}
-GENERATOR_CALLS["shuffle"] = SHUFFLE
+#: Public ``Generator`` attributes that draw nothing here: the bit generator underneath (a
+#: property) and ``spawn``, which makes child generators (covered by ``children``, not a draw).
+GENERATOR_NOT_SAMPLING = frozenset({"bit_generator", "spawn"})
+
+
+def generator_methods() -> list[str]:
+    """Every public sampling method of ``np.random.Generator`` in the installed NumPy."""
+    return public_callables(np.random.Generator, GENERATOR_NOT_SAMPLING)
+
+
+GENERATOR_CALLS = _table(generator_methods(), {"shuffle": SHUFFLE, "bytes": BYTES})
 # The raw bit-generator words, pinned separately from the transforms built on them.
 GENERATOR_CALLS["random_raw"] = CallSpec(lambda h, *a: h.bit_generator.random_raw(*a),
                                          "{h}.bit_generator.random_raw({args})")
-GENERATOR_CALLS["bytes"] = CallSpec(lambda h, n: np.frombuffer(h.bytes(n), dtype=np.uint8),
-                                    "np.frombuffer({h}.bytes({args}), dtype=np.uint8)")
 
 BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 

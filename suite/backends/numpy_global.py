@@ -6,7 +6,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from suite.backends._numpy import LEGACY_CALLS, CallSpec, NumpyAdapter
+from suite.backends._numpy import (LEGACY_SPECIAL, CallSpec, NumpyAdapter, _table,
+                                   module_functions)
 
 
 class NumpyGlobal(NumpyAdapter):
@@ -14,7 +15,9 @@ class NumpyGlobal(NumpyAdapter):
 
     name = "numpy.random"
     owner = "numpy.random"
-    calls = {**LEGACY_CALLS,
+    # Every sampling function np.random exports: RandomState's methods (tomaxint is not
+    # exported) and the module-only aliases ranf and sample.
+    calls = {**_table(module_functions(), LEGACY_SPECIAL),
              # The raw MT19937 words under the transforms (public since NumPy 1.25).
              "random_raw": CallSpec(lambda h, *a: np.random.get_bit_generator().random_raw(*a),
                                     "np.random.get_bit_generator().random_raw({args})")}

@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
+from suite.backends._introspect import public_callables
 from suite.backends.base import Adapter, CallSpec
 from suite.catalog import DType, Make
 
@@ -18,11 +19,21 @@ def _shuffled(h: Any, x: list) -> list:
 
 
 def _method(name: str) -> CallSpec:
-    return CallSpec(lambda h, *a: getattr(h, name)(*a), f"{{h}}.{name}({{args}})")
+    return CallSpec(lambda h, *a, **k: getattr(h, name)(*a, **k), f"{{h}}.{name}({{args}})")
 
 
-PYTHON_CALLS = {name: _method(name) for name in
-                ("random", "gauss", "normalvariate", "randint", "uniform", "getrandbits")}
+#: Public ``random.Random`` methods that draw nothing: seeding and state. (The module functions
+#: are the same methods of a hidden instance.)
+PYTHON_NOT_SAMPLING = frozenset({"seed", "getstate", "setstate"})
+
+
+def python_methods() -> list[str]:
+    """Every public sampling method of ``random.Random`` in this Python."""
+    return public_callables(random.Random, PYTHON_NOT_SAMPLING)
+
+
+PYTHON_CALLS = {name: _method(name) for name in python_methods()}
+# shuffle works in place and returns None: the draw is the shuffled list.
 PYTHON_CALLS["shuffle"] = CallSpec(_shuffled, "x = {args}; {h}.shuffle(x); x")
 
 
@@ -55,6 +66,8 @@ class _PythonAdapter(Adapter):
         raise ValueError("python.random takes no dtype")
 
     def to_numpy(self, value: Any) -> np.ndarray:
+        if isinstance(value, bytes):  # randbytes
+            return np.frombuffer(value, dtype=np.uint8).copy()
         flat = value if isinstance(value, list) else [value]
         if flat and all(isinstance(v, int) for v in flat):
             # getrandbits(64) words exceed int64: keep integer draws exact, never as floats.

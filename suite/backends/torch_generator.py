@@ -5,15 +5,17 @@ from __future__ import annotations
 import string
 from typing import Any, Sequence
 
-from suite.backends._torch import TORCH_CALLS, TorchAdapter, _torch
+from suite.backends._torch import (GENERATOR_LEAKS, NO_GENERATOR, TORCH_CALLS, TorchAdapter,
+                                   _torch)
 
 
 class TorchGenerator(TorchAdapter):
     """``g = torch.Generator(device=d); g.manual_seed(s); torch.<call>(..., generator=g)``."""
 
     max_streams = 26
-    # dropout has no generator= argument, so it exists only on the default generator.
-    calls = {k: v for k, v in TORCH_CALLS.items() if k != "dropout"}
+    # Dropout variants and torch.distributions take no generator= argument, and init_sparse_
+    # draws from the default generator too: they exist only on the default generator.
+    calls = {k: v for k, v in TORCH_CALLS.items() if k not in NO_GENERATOR | GENERATOR_LEAKS}
 
     def __init__(self, device: str = "cpu") -> None:
         super().__init__(device)
