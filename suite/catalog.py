@@ -152,6 +152,15 @@ def _literal(node: ast.AST, text: str) -> Any:
         raise CatalogError(f"{text!r}: argument {ast.unparse(node)!r} is not a literal") from None
 
 
+def parse_literal(text: str) -> Any:
+    """A literal written as Python (``2**64-1``, ``'17'``, ``1.5``), without evaluating code."""
+    try:
+        tree = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError as exc:
+        raise CatalogError(f"{text!r}: not a literal ({exc.msg})") from None
+    return _literal(tree, text)
+
+
 def parse_call(text: str, *, streams: int = 1) -> Call:
     """Parse one call, ``[a.]name(args)[*N]``, into a :class:`Call`."""
     body = text.strip()

@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="add this environment to the ledger instead of failing")
     verify.add_argument("--ulp", type=int, default=DEFAULT_ULP, metavar="N",
                         help="differences up to N ULP are classed 'within N ULP'")
+    verify.add_argument("--profile", choices=("dev", "ci", "nightly"), default=None,
+                        help="Hypothesis profile for the properties (default: $RNGSUITE_"
+                             "HYPOTHESIS_PROFILE, else ci under CI, else dev)")
     verify.add_argument("pytest_args", nargs="*", metavar="-- PYTEST_ARGS",
                         help="passed to pytest after --, e.g. -- -x -k randn")
     sub.add_parser("record", parents=[common, selecting],
@@ -65,6 +68,8 @@ def _verify(args: argparse.Namespace) -> int:
     argv += [f"--case={c}" for c in args.case]
     if args.record:
         argv.append("--record")
+    if args.profile:
+        argv.append(f"--hypothesis-profile={args.profile}")
     code = int(pytest.main(argv + list(args.pytest_args)))
     # pytest: 0 ok, 1 failures, 2 interrupted (our bad-input exit), 3 internal, 4 usage, 5 none.
     if code == 5:

@@ -10,7 +10,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import importlib.util
+import os
+
 import pytest
+from hypothesis import HealthCheck, register_random, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 
 from suite import engine
 from suite import provenance as prov
@@ -21,6 +26,48 @@ from suite.ledger import Ledger, LedgerError
 
 DEFAULT_LEDGER = Path(__file__).resolve().parent.parent / "golden"
 EXIT_BAD_INPUT = 2
+
+# -- Hypothesis ------------------------------------------------------------------------------
+# dev: quick, local. ci: derandomized, no example database (what CI runs; Hypothesis would load
+# its own built-in "ci" profile under CI=true, and registering ours replaces it). nightly:
+# thousands of random examples, failures kept in an example database between runs.
+settings.register_profile("dev", max_examples=20, deadline=None)
+settings.register_profile("ci", max_examples=40, derandomize=True, deadline=None, database=None,
+                          print_blob=True, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("nightly", max_examples=2000, deadline=None,
+                          database=DirectoryBasedExampleDatabase(".hypothesis/rngsuite-nightly"),
+                          suppress_health_check=[HealthCheck.too_slow])
+PROFILE_VARIABLE = "RNGSUITE_HYPOTHESIS_PROFILE"
+
+
+class _TorchGlobal:
+    """torch's default CPU generator as Hypothesis's register_random wants it.
+
+    Hypothesis seeds and restores Python's and NumPy's global generators around each example
+    but not torch's (HypothesisWorks/hypothesis entropy.py); registering torch makes an
+    unseeded torch draw inside an example replayable too. The properties seed explicitly anyway.
+    """
+
+    def seed(self, n: int) -> None:
+        import torch
+
+        torch.manual_seed(n)
+
+    def getstate(self) -> Any:
+        import torch
+
+        return torch.get_rng_state()
+
+    def setstate(self, state: Any) -> None:
+        import torch
+
+        torch.set_rng_state(state)
+
+
+# Hypothesis keeps only a weak reference: this module holds the strong one.
+_TORCH_GLOBAL = _TorchGlobal()
+if importlib.util.find_spec("torch") is not None:
+    register_random(_TORCH_GLOBAL)
 
 
 def resolve_devices(spec: str) -> list[str]:
@@ -93,6 +140,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     if not hasattr(config.option, "ledger"):
         return
+    # --hypothesis-profile wins; then the variable; then ci under CI, dev otherwise.
+    if getattr(config.option, "hypothesis_profile", None) is None:
+        default = "ci" if os.environ.get("CI") else "dev"
+        profile = os.environ.get(PROFILE_VARIABLE, default)
+        try:
+            settings.load_profile(profile)
+        except Exception:
+            pytest.exit(f"{PROFILE_VARIABLE}={profile!r}: no such Hypothesis profile "
+                        "(dev, ci, nightly)", returncode=EXIT_BAD_INPUT)
     try:
         devices = resolve_devices(config.option.device)
         cases = load_catalog(devices=devices)
@@ -129,10 +185,68 @@ def rngsuite(request: pytest.FixtureRequest) -> Run:
     return request.config.stash[RUN]
 
 
+def _property_params(run: Run, name: str) -> list[tuple[str, Any, list[Backend]]]:
+    """(id, value, backends involved) for each fixture the properties are parametrized by."""
+    from suite.catalog import parse_call
+    from suite.divergences import Condition, PROPERTIES, match_backend, rows_for
+    from suite.pytest_helpers import versions
+
+    # Properties run on the backends properties.toml describes (each has a probe call).
+    backends = [b for b in run.backends.values() if rows_for("probe", b.name, b.device)]
+    if name == "backend":
+        return [(b.name, b, [b]) for b in backends]
+    if name == "object_backend":
+        return [(b.name, b, [b]) for b in backends if b.owner is None and b.max_streams > 1]
+    if name == "backend_pair":
+        # Every actor against every watched stream, except a global against itself.
+        return [(f"{a.name}->{w.name}", (a, w), [a, w]) for a in backends for w in backends
+                if a.owner is None or a.owner != w.owner]
+    if name == "spawner":
+        return [(f"{b.name}:{how}", (b, how), [b]) for b in backends for how in b.spawn_kinds]
+    if name == "forkable":
+        return [(b.name, b, [b]) for b in backends if b.fork() is not None]
+    if name == "cached_gaussian":
+        return [(b.name, (b, parse_call(r["call"])), [b]) for b in backends
+                for r in rows_for("cached_gaussian", b.name, b.device)]
+    if name == "equivalent":
+        out = []
+        for row in PROPERTIES.get("equivalent", []):
+            for device in run.devices:
+                names = [n.replace("{device}", device) for n in row["backends"]]
+                pair = [run.backends.get(n) for n in names]
+                if all(pair) and (device == "cpu" or any("{device}" in n for n in row["backends"])):
+                    out.append((" == ".join(names), (*pair, row), pair))
+        return list({i: (i, v, b) for i, v, b in out}.values())
+    if name == "seed_fact":
+        out = []
+        for i, row in enumerate(PROPERTIES.get("seed_fact", [])):
+            when = Condition(row["when"], f"properties.toml [[seed_fact]] #{i + 1}") \
+                if row.get("when") else None
+            if when is not None and not when(versions()):
+                continue  # a fact about other releases than the one installed
+            for b in backends:
+                if match_backend(row["backends"], b.name, b.device):
+                    out += [(f"{b.name}:seed={seed}", (b, row, seed), [b]) for seed in row["seeds"]]
+        return out
+    raise KeyError(name)
+
+
+PROPERTY_FIXTURES = ("backend", "object_backend", "backend_pair", "spawner", "forkable",
+                     "cached_gaussian", "equivalent", "seed_fact")
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    run = metafunc.config.stash[RUN]
+    for name in PROPERTY_FIXTURES:
+        if name in metafunc.fixturenames:
+            params = []
+            for ident, value, involved in _property_params(run, name):
+                reasons = [f"{b.name}: {r}" for b in involved if (r := b.unavailable())]
+                marks = [pytest.mark.skip(reason=reasons[0])] if reasons else []
+                params.append(pytest.param(value, id=ident, marks=marks))
+            metafunc.parametrize(name, params)
     if "golden_case" not in metafunc.fixturenames:
         return
-    run = metafunc.config.stash[RUN]
     params, skipped = [], {}
     for case in run.cases:
         reason = run.backends[case.backend].unavailable()
@@ -166,11 +280,36 @@ def summary(run: Run) -> "Any":
     return table
 
 
+def divergence_table() -> "Any":
+    """The known divergences with what this run saw of each, as a DataFrame."""
+    import pandas as pd
+
+    from suite.divergences import KNOWN
+
+    stale = {r.index for r in KNOWN.stale()}
+    rows = [{"guarantee": r.guarantee, "backends": ", ".join(r.backends),
+             "condition": r.condition, "instead": r.expect,
+             "seen": f"{r.matched} matched, {r.differed} differed"
+                     + (" (STALE: matched nothing)" if r.index in stale else ""),
+             "source": r.source} for r in KNOWN.rows]
+    return pd.DataFrame(rows)
+
+
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     run = config.stash.get(RUN, None)
-    if run is None or not run.verdicts:
+    if run is None:
         return
     tr = terminalreporter
+    from suite.divergences import KNOWN
+
+    if KNOWN.ran:
+        tr.section("rngsuite known divergences")
+        tr.write_line(divergence_table().to_markdown(index=False))
+        for row in KNOWN.stale():
+            tr.write_line(f"stale known divergence: {row.guarantee} on {', '.join(row.backends)} "
+                          f"({row.condition}) matched no example; is it fixed? {row.source}")
+    if not run.verdicts:
+        return
     tr.section("rngsuite report")
     tr.write_line(summary(run).to_markdown())
     tr.write_line("")

@@ -49,10 +49,10 @@ class _PythonAdapter(Adapter):
         return ("python", "system", "machine")
 
     def get_state(self, handle: Any) -> Any:
-        return handle.getstate()
+        return (random if self.owner else handle).getstate()
 
     def set_state(self, handle: Any, state: Any) -> None:
-        handle.setstate(state)
+        (random if self.owner else handle).setstate(state)
 
     def make(self, maker: Make) -> Any:
         if maker.name != "arange":

@@ -1,0 +1,155 @@
+"""Known divergences and property inputs, read from data files; and what a run observed of them.
+
+A divergence row (``divergences.toml``) exempts the examples it matches from one guarantee and
+says what holds instead. Each match is tallied, so the report can list every row with how often
+it matched and differed, and flag rows that matched nothing (stale), like array-api-tests'
+xfails files.
+"""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+import re
+import tomllib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from suite.catalog import CatalogError
+
+HERE = Path(__file__).resolve().parent
+DIVERGENCES_PATH = HERE / "divergences.toml"
+PROPERTIES_PATH = HERE / "properties.toml"
+
+#: Names a condition may use.
+VARIABLES = ("n", "k", "a", "b", "dtype", "how", "device", "numpy", "torch", "python")
+_NODES = (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub,
+          ast.Compare, ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn,
+          ast.BinOp, ast.Mod, ast.Pow, ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Name,
+          ast.Load, ast.Constant, ast.Tuple)
+
+
+class Condition:
+    """A boolean expression over example variables, checked to use nothing but comparisons."""
+
+    def __init__(self, text: str, where: str) -> None:
+        self.text = text
+        try:
+            tree = ast.parse(text, mode="eval")
+        except SyntaxError as exc:
+            raise CatalogError(f"{where}: condition {text!r}: {exc.msg}") from None
+        for node in ast.walk(tree):
+            if not isinstance(node, _NODES):
+                raise CatalogError(f"{where}: condition {text!r} may only compare values "
+                                   f"({type(node).__name__} is not allowed)")
+            if isinstance(node, ast.Name) and node.id not in VARIABLES:
+                raise CatalogError(f"{where}: condition {text!r}: unknown name {node.id!r} "
+                                   f"(known: {', '.join(VARIABLES)})")
+        self._code = compile(tree, where, "eval")
+        self.names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+
+    def __call__(self, variables: dict[str, Any]) -> bool:
+        if not self.names <= variables.keys():
+            return False  # a condition about n does not apply to an example without n
+        # Safe: the tree holds only comparisons, arithmetic, names and constants (checked above).
+        return bool(eval(self._code, {"__builtins__": {}}, dict(variables)))
+
+
+def version_tuple(version: str | None) -> tuple[int, ...] | None:
+    """``"2.13.0+cpu"`` -> ``(2, 13, 0)``."""
+    if version is None:
+        return None
+    return tuple(int(p) for p in re.findall(r"\d+", version.split("+")[0])[:3])
+
+
+def match_backend(patterns: Iterable[str], backend: str, device: str = "cpu") -> bool:
+    return any(fnmatch.fnmatchcase(backend, p.replace("{device}", device)) for p in patterns)
+
+
+@dataclass
+class Divergence:
+    """One known divergence row, and what this run saw of it."""
+
+    index: int
+    guarantee: str
+    backends: tuple[str, ...]
+    calls: tuple[str, ...]
+    when: Condition | None
+    expect: str
+    note: str
+    source: str
+    matched: int = 0
+    differed: int = 0
+    seen_on: set[str] = field(default_factory=set)
+
+    def applies(self, guarantee: str, backend: str, call: str | None,
+                variables: dict[str, Any]) -> bool:
+        if guarantee != self.guarantee or not match_backend(self.backends, backend):
+            return False
+        if self.calls and call not in self.calls:
+            return False
+        return self.when is None or self.when(variables)
+
+    def observe(self, backend: str, *, differed: bool) -> None:
+        self.matched += 1
+        self.differed += differed
+        self.seen_on.add(backend)
+
+    @property
+    def condition(self) -> str:
+        calls = f"calls {', '.join(self.calls)}" if self.calls else ""
+        return "; ".join(p for p in (calls, self.when.text if self.when else "") if p) or "always"
+
+
+def load_divergences(path: Path = DIVERGENCES_PATH) -> list[Divergence]:
+    with open(path, "rb") as fh:
+        rows = tomllib.load(fh).get("divergence", [])
+    out = []
+    for i, row in enumerate(rows):
+        where = f"{path.name} [[divergence]] #{i + 1}"
+        if row.get("expect") not in ("may-differ", "identical"):
+            raise CatalogError(f"{where}: expect must be 'may-differ' or 'identical'")
+        if not row.get("source"):
+            raise CatalogError(f"{where}: every known divergence cites its source")
+        out.append(Divergence(
+            i, row["guarantee"], tuple(row["backends"]), tuple(row.get("calls", ())),
+            Condition(row["when"], where) if row.get("when") else None, row["expect"],
+            row.get("note", ""), row["source"]))
+    return out
+
+
+class Observations:
+    """This run's known divergences and which guarantees ran on which backends."""
+
+    def __init__(self, rows: list[Divergence]) -> None:
+        self.rows = rows
+        self.ran: Counter[tuple[str, str]] = Counter()
+
+    def find(self, guarantee: str, backend: str, call: str | None,
+             variables: dict[str, Any]) -> Divergence | None:
+        self.ran[(guarantee, backend)] += 1
+        return next((r for r in self.rows if r.applies(guarantee, backend, call, variables)),
+                    None)
+
+    def stale(self) -> list[Divergence]:
+        """Rows whose guarantee ran on a backend they name, yet matched no example."""
+        return [r for r in self.rows if r.matched == 0 and any(
+            g == r.guarantee and match_backend(r.backends, b) for g, b in self.ran)]
+
+
+KNOWN = Observations(load_divergences())
+
+
+def load_properties(path: Path = PROPERTIES_PATH) -> dict[str, list[dict]]:
+    with open(path, "rb") as fh:
+        return tomllib.load(fh)
+
+
+def rows_for(section: str, backend: str, device: str = "cpu") -> list[dict]:
+    """The rows of a properties.toml section that name this backend."""
+    return [r for r in PROPERTIES.get(section, []) if match_backend(r["backends"], backend, device)]
+
+
+PROPERTIES = load_properties()

@@ -1,0 +1,103 @@
+"""Assertions for the properties (imported as ``ph``): compare draws, honour known divergences,
+and fail with the case, the seed, the versions, the first difference and a repro line."""
+
+from __future__ import annotations
+
+import platform
+import shlex
+from typing import Any, Sequence
+
+import numpy as np
+
+from suite import provenance as prov
+from suite.backends import Backend
+from suite.catalog import Call, Case
+from suite.compare import Comparison, compare
+from suite.divergences import KNOWN, version_tuple
+
+
+def versions() -> dict[str, Any]:
+    """Library versions as tuples, for divergence conditions."""
+    env = prov.environment("cpu")
+    return {"numpy": version_tuple(env["numpy"]), "torch": version_tuple(env["torch"]),
+            "python": tuple(int(p) for p in platform.python_version_tuple()[:3])}
+
+
+def first_difference(expected: Sequence[np.ndarray],
+                     actual: Sequence[np.ndarray]) -> tuple[int, Comparison] | None:
+    """The first draw that differs and how, or None when every draw is bit-identical."""
+    if len(expected) != len(actual):
+        return 0, Comparison("shape", expected_type=f"{len(expected)} draws",
+                             actual_type=f"{len(actual)} draws")
+    for i, (want, got) in enumerate(zip(expected, actual)):
+        result = compare(np.asarray(want), np.asarray(got))
+        if not result.identical:
+            return i, result
+    return None
+
+
+def explain(backend: Backend, *, guarantee: str, seeds: Sequence[int], calls: Sequence[Call],
+            detail: str, problem: str) -> str:
+    """The failure text: what was checked, where, what differs, and how to see it by hand."""
+    env = prov.environment(backend.device)
+    keys = backend.provenance_keys()
+    lines = [f"{guarantee}: {backend.name}: {problem}",
+             f"  seed{'s' if len(seeds) > 1 else ''}: {', '.join(str(s) for s in seeds)}",
+             f"  {detail}",
+             f"  running: {prov.describe(env, keys)}"]
+    if calls:
+        case = Case(backend.name, tuple(seeds), tuple(calls), backend.device)
+        variables = "".join(f"{k}={shlex.quote(v)} "
+                            for k, v in backend.environment_variables().items())
+        try:
+            lines.append(f"  the stream from the seed: {variables}python -c "
+                         f"{shlex.quote(backend.snippet(case))}")
+        except Exception as exc:  # a snippet is a courtesy; never hide the failure behind it
+            lines.append(f"  (no snippet: {exc})")
+    return "\n".join(lines)
+
+
+def _divergence(guarantee: str, backend: Backend, call: Call | None, variables: dict[str, Any]):
+    context = {**versions(), "device": backend.device, **variables}
+    if call is not None:
+        dtype = dict(call.kwargs).get("dtype")
+        context.setdefault("dtype", str(dtype) if dtype is not None else None)
+    return KNOWN.find(guarantee, backend.name, call.name if call else None, context)
+
+
+def assert_same(expected: Sequence[np.ndarray], actual: Sequence[np.ndarray], *,
+                guarantee: str, backend: Backend, seeds: Sequence[int], calls: Sequence[Call],
+                detail: str, variables: dict[str, Any] | None = None,
+                call: Call | None = None) -> None:
+    """The guarantee: both sides drew the same bits, unless a known divergence says otherwise."""
+    __tracebackhide__ = True
+    diff = first_difference(expected, actual)
+    known = _divergence(guarantee, backend, call, variables or {})
+    if known is not None:
+        known.observe(backend.name, differed=diff is not None)
+        return
+    if diff is not None:
+        step, result = diff
+        raise AssertionError(explain(
+            backend, guarantee=guarantee, seeds=seeds, calls=calls, detail=detail,
+            problem=f"draw {step + 1} differs: {result.describe()}"))
+
+
+def assert_differ(first: Sequence[np.ndarray], second: Sequence[np.ndarray], *, guarantee: str,
+                  backend: Backend, seeds: Sequence[int], calls: Sequence[Call], detail: str,
+                  variables: dict[str, Any] | None = None) -> None:
+    """The guarantee: the two draws differ -- or, where a known fact says so, are identical."""
+    __tracebackhide__ = True
+    same = first_difference(first, second) is None
+    known = _divergence(guarantee, backend, calls[0] if calls else None, variables or {})
+    if known is not None:
+        known.observe(backend.name, differed=not same)
+        if known.expect == "identical" and not same:
+            raise AssertionError(explain(
+                backend, guarantee=guarantee, seeds=seeds, calls=calls, detail=detail,
+                problem=f"known fact no longer holds: {known.note} ({known.source}); "
+                        f"the two streams now differ"))
+        return
+    if same:
+        raise AssertionError(explain(backend, guarantee=guarantee, seeds=seeds, calls=calls,
+                                     detail=detail, problem="the two streams are identical"))
