@@ -32,7 +32,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from suite.compare import digest
+from suite.compare import canonical_bytes, digest
 
 FORMAT = "rngsuite-ledger"
 FORMAT_VERSION = 1
@@ -261,12 +261,18 @@ def load_array(root: Path, draw: Draw, *, entry: str = "") -> np.ndarray:
         raise LedgerError(path, entry, f"not a valid .npy file ({exc})") from None
     except (OSError, EOFError) as exc:
         raise LedgerError(path, entry, f"not a valid .npy file ({exc})") from None
-    if not isinstance(a, np.ndarray) or str(a.dtype) != draw.dtype or a.shape != draw.shape:
+    # The file is named by the digest of its bytes alone, so draws of other dtypes or shapes
+    # with the same bytes share it (dropout3d over (10,100,1,1,1) draws the bytes of
+    # dropout(ones(1000))): read the bytes as the entry's own dtype and shape.
+    want = np.dtype(draw.dtype)
+    if not isinstance(a, np.ndarray) or a.dtype.kind not in "biuf" \
+            or a.nbytes != draw.size * want.itemsize:
         got = f"{getattr(a, 'dtype', type(a).__name__)}{list(getattr(a, 'shape', ()))}"
         raise LedgerError(path, entry, f"holds {got}, recorded as {draw.dtype}{list(draw.shape)}")
     if digest(a) != draw.sha256:
         raise LedgerError(path, entry, "contents do not match the recorded sha256")
-    return a
+    values = np.frombuffer(canonical_bytes(a), dtype=want.newbyteorder("<"))
+    return values.astype(want).reshape(draw.shape)
 
 
 # --------------------------------------------------------------------------------- writing

@@ -159,3 +159,23 @@ def test_second_environment_joins_long_draws_on_disk(small_golden, catalog, back
     (era,) = reloaded.eras("torch:cpu", case.id)
     assert era.environments[-1].startswith("torch-99.0/")
     assert engine.check(case, backends[case.backend], reloaded).status == "conforms"
+
+
+def test_long_draws_with_the_same_bytes_share_one_array(empty_ledger):
+    """Two long draws with equal bytes but other shapes or dtypes both load from one array."""
+    values = np.random.default_rng(0).integers(0, 2, 1000).astype(np.uint8)
+    empty_ledger.record("numpy.random", "numpy.random:x(1000)@1", "env", {}, [values])
+    empty_ledger.record("numpy.random", "numpy.random:y(10,100)@1", "env", {},
+                        [values.reshape(10, 100)])
+    empty_ledger.record("numpy.random", "numpy.random:z(1000)@1", "env", {},
+                        [values.astype(bool)])
+    empty_ledger.save()
+    assert len(list((empty_ledger.root / "arrays").iterdir())) == 1
+    ledger = Ledger.load(empty_ledger.root)
+    for case_id, want in (("numpy.random:x(1000)@1", values),
+                          ("numpy.random:y(10,100)@1", values.reshape(10, 100)),
+                          ("numpy.random:z(1000)@1", values.astype(bool))):
+        (era,) = ledger.eras("numpy.random", case_id)
+        got = ledger.full(era.draws[0])
+        assert got.dtype == want.dtype and got.shape == want.shape
+        assert got.tobytes() == want.tobytes()
