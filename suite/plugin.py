@@ -96,6 +96,8 @@ class Run:
     def __init__(self, *, ledger: Ledger, devices: list[str], catalog: list[Case],
                  cases: list[Case], record: bool, ulp: int) -> None:
         self.ledger, self.devices, self.cases = ledger, devices, cases
+        # With --case, the properties run on the selected cases' backends only.
+        self.focus = {c.backend for c in cases} if len(cases) < len(catalog) else None
         self.catalog = {c.id: c for c in catalog}
         self.record_mode, self.ulp = record, ulp
         self.backends: dict[str, Backend] = registry(devices)
@@ -193,14 +195,26 @@ def _property_params(run: Run, name: str) -> list[tuple[str, Any, list[Backend]]
 
     # Properties run on the backends properties.toml describes (each has a probe call).
     backends = [b for b in run.backends.values() if rows_for("probe", b.name, b.device)]
+    focused = [b for b in backends if run.focus is None or b.name in run.focus]
+    if name == "backend_pair":
+        # Every selected actor against every watched stream, except a global against itself.
+        return [(f"{a.name}->{w.name}", (a, w), [a, w]) for a in focused for w in backends
+                if a.owner is None or a.owner != w.owner]
+    if name == "equivalent":
+        out = []
+        for row in PROPERTIES.get("equivalent", []):
+            for device in run.devices:
+                names = [n.replace("{device}", device) for n in row["backends"]]
+                pair = [run.backends.get(n) for n in names]
+                if all(pair) and any(b in focused for b in pair) \
+                        and (device == "cpu" or any("{device}" in n for n in row["backends"])):
+                    out.append((" == ".join(names), (*pair, row), pair))
+        return list({i: (i, v, b) for i, v, b in out}.values())
+    backends = focused
     if name == "backend":
         return [(b.name, b, [b]) for b in backends]
     if name == "object_backend":
         return [(b.name, b, [b]) for b in backends if b.owner is None and b.max_streams > 1]
-    if name == "backend_pair":
-        # Every actor against every watched stream, except a global against itself.
-        return [(f"{a.name}->{w.name}", (a, w), [a, w]) for a in backends for w in backends
-                if a.owner is None or a.owner != w.owner]
     if name == "spawner":
         return [(f"{b.name}:{how}", (b, how), [b]) for b in backends for how in b.spawn_kinds]
     if name == "forkable":
@@ -208,15 +222,6 @@ def _property_params(run: Run, name: str) -> list[tuple[str, Any, list[Backend]]
     if name == "cached_gaussian":
         return [(b.name, (b, parse_call(r["call"])), [b]) for b in backends
                 for r in rows_for("cached_gaussian", b.name, b.device)]
-    if name == "equivalent":
-        out = []
-        for row in PROPERTIES.get("equivalent", []):
-            for device in run.devices:
-                names = [n.replace("{device}", device) for n in row["backends"]]
-                pair = [run.backends.get(n) for n in names]
-                if all(pair) and (device == "cpu" or any("{device}" in n for n in row["backends"])):
-                    out.append((" == ".join(names), (*pair, row), pair))
-        return list({i: (i, v, b) for i, v, b in out}.values())
     if name == "seed_fact":
         out = []
         for i, row in enumerate(PROPERTIES.get("seed_fact", [])):
