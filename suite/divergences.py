@@ -80,6 +80,7 @@ class Divergence:
     expect: str
     note: str
     source: str
+    witness: dict[str, Any]
     matched: int = 0
     differed: int = 0
     seen_on: set[str] = field(default_factory=set)
@@ -113,10 +114,12 @@ def load_divergences(path: Path = DIVERGENCES_PATH) -> list[Divergence]:
             raise CatalogError(f"{where}: expect must be 'may-differ' or 'identical'")
         if not row.get("source"):
             raise CatalogError(f"{where}: every known divergence cites its source")
+        if not isinstance(row.get("witness"), dict):
+            raise CatalogError(f"{where}: every known divergence has a witness example")
         out.append(Divergence(
             i, row["guarantee"], tuple(row["backends"]), tuple(row.get("calls", ())),
             Condition(row["when"], where) if row.get("when") else None, row["expect"],
-            row.get("note", ""), row["source"]))
+            row.get("note", ""), row["source"], row["witness"]))
     return out
 
 

@@ -105,6 +105,12 @@ class Run:
         self.recorded: Counter[str] = Counter()
         self.files_written = 0
 
+    def property_backends(self) -> list[Backend]:
+        """The backends properties.toml describes (each has a probe call), available or not."""
+        from suite.divergences import rows_for
+
+        return [b for b in self.backends.values() if rows_for("probe", b.name, b.device)]
+
     def check(self, case: Case) -> engine.Verdict:
         """Judge one case; in record mode also add it to the ledger."""
         verdict = engine.check(case, self.backends[case.backend], self.ledger, ulp=self.ulp)
@@ -193,13 +199,8 @@ def _property_params(run: Run, name: str) -> list[tuple[str, Any, list[Backend]]
     from suite.divergences import Condition, PROPERTIES, match_backend, rows_for
     from suite.pytest_helpers import versions
 
-    # Properties run on the backends properties.toml describes (each has a probe call).
-    backends = [b for b in run.backends.values() if rows_for("probe", b.name, b.device)]
+    backends = run.property_backends()
     focused = [b for b in backends if run.focus is None or b.name in run.focus]
-    if name == "backend_pair":
-        # Every selected actor against every watched stream, except a global against itself.
-        return [(f"{a.name}->{w.name}", (a, w), [a, w]) for a in focused for w in backends
-                if a.owner is None or a.owner != w.owner]
     if name == "equivalent":
         out = []
         for row in PROPERTIES.get("equivalent", []):
@@ -222,6 +223,18 @@ def _property_params(run: Run, name: str) -> list[tuple[str, Any, list[Backend]]
     if name == "cached_gaussian":
         return [(b.name, (b, parse_call(r["call"])), [b]) for b in backends
                 for r in rows_for("cached_gaussian", b.name, b.device)]
+    if name == "divergence_witness":
+        from suite.divergences import KNOWN
+
+        out = []
+        for row in KNOWN.rows:
+            for b in backends:
+                if not match_backend(row.backends, b.name, b.device):
+                    continue
+                calls = [c for c in row.witness.get("calls", [None])
+                         if c is None or b.supports(parse_call(c.format(n=1)))]
+                out.append((f"{row.guarantee}#{row.index + 1}:{b.name}", (b, row, calls[0]), [b]))
+        return out
     if name == "seed_fact":
         out = []
         for i, row in enumerate(PROPERTIES.get("seed_fact", [])):
@@ -236,8 +249,8 @@ def _property_params(run: Run, name: str) -> list[tuple[str, Any, list[Backend]]
     raise KeyError(name)
 
 
-PROPERTY_FIXTURES = ("backend", "object_backend", "backend_pair", "spawner", "forkable",
-                     "cached_gaussian", "equivalent", "seed_fact")
+PROPERTY_FIXTURES = ("backend", "object_backend", "spawner", "forkable",
+                     "cached_gaussian", "equivalent", "seed_fact", "divergence_witness")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -68,25 +68,32 @@ def _divergence(guarantee: str, backend: Backend, call: Call | None, variables: 
 def assert_same(expected: Sequence[np.ndarray], actual: Sequence[np.ndarray], *,
                 guarantee: str, backend: Backend, seeds: Sequence[int], calls: Sequence[Call],
                 detail: str, variables: dict[str, Any] | None = None,
-                call: Call | None = None) -> None:
-    """The guarantee: both sides drew the same bits, unless a known divergence says otherwise."""
+                call: Call | None = None) -> tuple[Any, bool] | None:
+    """The guarantee: both sides drew the same bits, unless a known divergence says otherwise.
+
+    Returns (the known divergence, whether the draws differed) when one covered the example.
+    """
     __tracebackhide__ = True
     diff = first_difference(expected, actual)
     known = _divergence(guarantee, backend, call, variables or {})
     if known is not None:
         known.observe(backend.name, differed=diff is not None)
-        return
+        return known, diff is not None
     if diff is not None:
         step, result = diff
         raise AssertionError(explain(
             backend, guarantee=guarantee, seeds=seeds, calls=calls, detail=detail,
             problem=f"draw {step + 1} differs: {result.describe()}"))
+    return None
 
 
 def assert_differ(first: Sequence[np.ndarray], second: Sequence[np.ndarray], *, guarantee: str,
                   backend: Backend, seeds: Sequence[int], calls: Sequence[Call], detail: str,
-                  variables: dict[str, Any] | None = None) -> None:
-    """The guarantee: the two draws differ -- or, where a known fact says so, are identical."""
+                  variables: dict[str, Any] | None = None) -> tuple[Any, bool] | None:
+    """The guarantee: the two draws differ -- or, where a known fact says so, are identical.
+
+    Returns (the known divergence, whether the draws differed) when one covered the example.
+    """
     __tracebackhide__ = True
     same = first_difference(first, second) is None
     known = _divergence(guarantee, backend, calls[0] if calls else None, variables or {})
@@ -97,7 +104,8 @@ def assert_differ(first: Sequence[np.ndarray], second: Sequence[np.ndarray], *, 
                 backend, guarantee=guarantee, seeds=seeds, calls=calls, detail=detail,
                 problem=f"known fact no longer holds: {known.note} ({known.source}); "
                         f"the two streams now differ"))
-        return
+        return known, not same
     if same:
         raise AssertionError(explain(backend, guarantee=guarantee, seeds=seeds, calls=calls,
                                      detail=detail, problem="the two streams are identical"))
+    return None

@@ -12,15 +12,20 @@ from suite import pytest_helpers as ph
 from suite.catalog import parse_call
 
 
-@given(data=st.data())
-def test_draws_continue_the_stream(backend, data):
-    """The second of two identical calls continues the stream instead of restarting it."""
-    seed = data.draw(hh.seeds(backend), label="seed")
+def check_continues(backend, seed: int):
+    """The probe twice on one stream (shared by the property and the witnesses)."""
     probe = hh.probe(backend)
     stream = backend.open([seed])[0]
     first, second = backend.run(stream, probe), backend.run(stream, probe)
-    ph.assert_differ([first], [second], guarantee="continues", backend=backend, seeds=[seed],
-                     calls=[probe, probe], detail=f"{probe} twice on one stream")
+    return ph.assert_differ([first], [second], guarantee="continues", backend=backend,
+                            seeds=[seed], calls=[probe, probe],
+                            detail=f"{probe} twice on one stream")
+
+
+@given(data=st.data())
+def test_draws_continue_the_stream(backend, data):
+    """The second of two identical calls continues the stream instead of restarting it."""
+    check_continues(backend, data.draw(hh.seeds(backend), label="seed"))
 
 
 @given(data=st.data())
@@ -58,6 +63,21 @@ def test_checkpoint_keeps_the_cached_gaussian(cached_gaussian):
                        variables={"how": how})
 
 
+def check_chunking(backend, template: str, n: int, k: int, seed: int):
+    """n values at once vs k then n - k values from one stream (shared by the property and
+    the known-divergence witnesses)."""
+    whole_call, head, tail = (parse_call(template.format(n=m)) for m in (n, k, n - k))
+    whole = backend.run(backend.open([seed])[0], whole_call)
+    stream = backend.open([seed])[0]
+    pieces = [backend.run(stream, head), backend.run(stream, tail)]
+    # An empty piece says nothing about the stream (and Python's random has no dtype for it).
+    joined = np.concatenate([p.reshape(-1) for p in pieces if p.size])
+    return ph.assert_same([whole.reshape(-1)], [joined], guarantee="chunking", backend=backend,
+                          seeds=[seed], calls=[head, tail],
+                          detail=f"{whole_call} at once vs {head} then {tail}",
+                          variables={"n": n, "k": k}, call=whole_call)
+
+
 @given(data=st.data())
 def test_chunks_continue_the_stream(backend, data):
     """n values drawn at once equal the same n drawn as k then n - k, where the library
@@ -66,13 +86,4 @@ def test_chunks_continue_the_stream(backend, data):
     n = data.draw(st.integers(1, 48), label="n")
     k = data.draw(st.integers(0, n), label="k")
     seed = data.draw(hh.seeds(backend), label="seed")
-    whole_call, head, tail = (parse_call(template.format(n=m)) for m in (n, k, n - k))
-    whole = backend.run(backend.open([seed])[0], whole_call)
-    stream = backend.open([seed])[0]
-    pieces = [backend.run(stream, head), backend.run(stream, tail)]
-    # An empty piece says nothing about the stream (and Python's random has no dtype for it).
-    joined = np.concatenate([p.reshape(-1) for p in pieces if p.size])
-    ph.assert_same([whole.reshape(-1)], [joined], guarantee="chunking", backend=backend,
-                   seeds=[seed], calls=[head, tail],
-                   detail=f"{whole_call} at once vs {head} then {tail}",
-                   variables={"n": n, "k": k}, call=whole_call)
+    check_chunking(backend, template, n, k, seed)

@@ -45,16 +45,22 @@ def test_equivalent_entry_points_agree(equivalent, data):
                    detail=f"{first.name} vs {second.name} ({row['why']}; {row['source']})")
 
 
+def check_distinct_seeds(backend, a: int, b: int):
+    """The probe after seed a vs after seed b (shared by the property and the witnesses)."""
+    probe = hh.probe(backend)
+    first = backend.run(backend.open([a])[0], probe)
+    second = backend.run(backend.open([b])[0], probe)
+    return ph.assert_differ([first], [second], guarantee="distinct_seeds", backend=backend,
+                            seeds=[a, b], calls=[probe],
+                            detail=f"{probe} after seed {a} and seed {b}",
+                            variables={"a": a, "b": b})
+
+
 @given(data=st.data())
 def test_distinct_seeds_distinct_streams(backend, data):
     """Two different seeds give different probe draws, except where aliasing is a known fact."""
     a, b = data.draw(hh.seed_pairs(backend), label="seeds")
-    probe = hh.probe(backend)
-    first = backend.run(backend.open([a])[0], probe)
-    second = backend.run(backend.open([b])[0], probe)
-    ph.assert_differ([first], [second], guarantee="distinct_seeds", backend=backend,
-                     seeds=[a, b], calls=[probe], detail=f"{probe} after seed {a} and seed {b}",
-                     variables={"a": a, "b": b})
+    check_distinct_seeds(backend, a, b)
 
 
 def test_seed_facts(seed_fact):

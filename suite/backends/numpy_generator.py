@@ -18,7 +18,8 @@ GENERATOR_NOT_SAMPLING = frozenset({"bit_generator", "spawn"})
 
 def generator_methods() -> list[str]:
     """Every public sampling method of ``np.random.Generator`` in the installed NumPy."""
-    return public_callables(np.random.Generator, GENERATOR_NOT_SAMPLING)
+    # The class itself, not the np.random attribute, which a test may have replaced.
+    return public_callables(np.random._generator.Generator, GENERATOR_NOT_SAMPLING)
 
 
 GENERATOR_CALLS = _table(generator_methods(), {"shuffle": SHUFFLE, "bytes": BYTES})

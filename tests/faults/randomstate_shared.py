@@ -1,13 +1,14 @@
-"""Fault: every ``RandomState`` is the same object, so all instances share one state."""
+"""Fault: every ``RandomState`` draws from one shared MT19937, so all instances share a state."""
 
 import numpy as np
 
-_shared = np.random.RandomState(0)
+_SHARED = np.random.MT19937()
 
 
-def _one_for_all(seed=None):
-    _shared.seed(seed)
-    return _shared
+class _SharedState(np.random.mtrand.RandomState):
+    def __init__(self, seed=None):
+        super().__init__(_SHARED)
+        self.seed(seed)
 
 
-np.random.RandomState = _one_for_all
+np.random.RandomState = _SharedState
