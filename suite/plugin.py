@@ -328,6 +328,10 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
                           f"({row.condition}) matched no example; is it fixed? {row.source}")
     if not run.verdicts:
         return
+    from suite.coverage import coverage_table
+
+    tr.section("rngsuite coverage of the installed libraries' sampling calls")
+    tr.write_line(coverage_table())
     tr.section("rngsuite report")
     tr.write_line(summary(run).to_markdown())
     tr.write_line("")

@@ -29,9 +29,23 @@ def overview(ledger: Ledger) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("backend")
 
 
+def known_divergences() -> pd.DataFrame:
+    """Every known divergence row: where a guarantee does not hold, what holds instead, why."""
+    from suite.divergences import KNOWN
+
+    return pd.DataFrame([{"guarantee": r.guarantee, "backends": ", ".join(r.backends),
+                          "condition": r.condition, "instead": r.expect, "why": r.note,
+                          "source": r.source} for r in KNOWN.rows])
+
+
 def ledger_tables(ledger: Ledger, *, changed_only: bool = False) -> str:
-    """Markdown: the overview, then one cases x environments table per backend."""
-    parts = ["# rngsuite ledger", "", overview(ledger).to_markdown(), ""]
+    """Markdown: the overview, known divergences, uncovered calls, then one cases x
+    environments table per backend."""
+    from suite.coverage import coverage_table
+
+    parts = ["# rngsuite ledger", "", overview(ledger).to_markdown(), "",
+             "## Known divergences", "", known_divergences().to_markdown(index=False), "",
+             "## Sampling calls of the installed libraries", "", coverage_table(), ""]
     for backend in sorted(ledger.files):
         frame = ledger_frame(ledger, backend)
         if changed_only:
