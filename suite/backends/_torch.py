@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 
@@ -103,9 +103,35 @@ def _functional(name: str):
     return fn
 
 
+def _fractional_max_pool(name: str):
+    """``torch.nn.functional.fractional_max_pool2d/3d``: no generator= either. It places its pooling
+    windows with ``torch.rand(N, C, 2 or 3)``; with ``return_indices=True`` the call gives the
+    indices of the maxima (the second element of the pair) as its draw."""
+    def fn(h: Any, *args: Any, device: str = "cpu", **kwargs: Any) -> Any:
+        out = getattr(_torch().nn.functional, name)(*args, **kwargs)
+        return out[1] if isinstance(out, tuple) else out
+    return fn
+
+
+class _PoolTemplate(str):
+    """The snippet of :func:`_fractional_max_pool`: ``[1]`` picks the indices when the call
+    asks for them."""
+
+    def __new__(cls, name: str) -> "_PoolTemplate":
+        return super().__new__(cls, f"torch.nn.functional.{name}({{args}})")
+
+    def format(self, *args: Any, **fields: Any) -> str:
+        text = str.format(self, *args, **fields)
+        return text + "[1]" if "return_indices=True" in str(fields.get("args", "")) else text
+
+    def format_map(self, fields: Any) -> str:
+        return self.format(**fields)
+
+
 def _params(args: tuple, device: str) -> list:
-    # Plain-number parameters would make CPU tensors: put them on the adapter's device.
-    return [a if device == "cpu" or not isinstance(a, (int, float)) else
+    # Plain float parameters would make CPU tensors: put them on the adapter's device. Integers
+    # stay integers: they are counts and sizes (Multinomial's total_count, LKJCholesky's dim).
+    return [a if device == "cpu" or not isinstance(a, float) else
             _torch().as_tensor(a, device=device) for a in args]
 
 
@@ -117,6 +143,27 @@ def _distribution(name: str):
     def fn(h: Any, *args: Any, device: str = "cpu") -> Any:
         *params, shape = args
         return getattr(_torch().distributions, name)(*_params(params, device)).sample(shape)
+    return fn
+
+
+def _wishart(h: Any, *args: Any, device: str = "cpu") -> Any:
+    # Wishart.rsample (torch 2.13) tests its first draw with support.check and no `~`, so it
+    # takes the valid samples for singular ones: it always warns "Singular sample detected." and
+    # draws the valid samples again (pytorch#122021). The draw is still a function of the seed;
+    # the warning is silenced here, as every call would give it.
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Singular sample detected", UserWarning)
+        return _distribution("Wishart")(h, *args, device=device)
+
+
+def _wrapper(build: Callable[[Any, list], Any]):
+    """A wrapper distribution over fixed inner distributions: ``build(D, params)`` makes it from
+    the catalog's literal parameters (see WRAPPERS); the last argument is the shape."""
+    def fn(h: Any, *args: Any, device: str = "cpu") -> Any:
+        *params, shape = args
+        return build(_torch().distributions, _params(params, device)).sample(shape)
     return fn
 
 
@@ -133,6 +180,18 @@ def _random_split(h: Any, n: int, lengths: Any, *, device: str = "cpu") -> Any:
     return torch.tensor(torch.utils.data.random_split(range(n), lengths, **_gen(h))[0].indices)
 
 
+def _sampler(name: str):
+    """A ``torch.utils.data`` sampler: the indices one pass over it yields, as a tensor.
+
+    RandomSampler without generator= seeds a fresh generator from one draw of the default
+    generator; SubsetRandomSampler and WeightedRandomSampler draw from the default generator
+    directly."""
+    def fn(h: Any, *args: Any, device: str = "cpu", **kwargs: Any) -> Any:
+        torch = _torch()
+        return torch.tensor(list(getattr(torch.utils.data, name)(*args, **kwargs, **_gen(h))))
+    return fn
+
+
 #: In-place Tensor samplers: on a size (``normal_(1000,dtype=float64)``, a new empty tensor) or on
 #: a tensor argument with the method's own arguments (``geometric_(ones(5),0.3)``).
 TENSOR_INPLACE = ("normal_", "uniform_", "exponential_", "random_", "cauchy_", "log_normal_",
@@ -144,9 +203,44 @@ INIT = ("uniform_", "normal_", "trunc_normal_", "xavier_uniform_", "xavier_norma
 #: ``torch.nn.functional`` samplers without generator=: the default generator only.
 FUNCTIONAL = ("dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
               "feature_alpha_dropout", "gumbel_softmax")
+#: ``torch.nn.functional`` samplers without generator= whose draw is the indices they return.
+FRACTIONAL_MAX_POOL = ("fractional_max_pool2d", "fractional_max_pool3d")
 #: ``torch.distributions`` classes sampled with ``.sample(shape)``; call names ``<Name>_sample``.
 DISTRIBUTIONS = ("Normal", "Uniform", "Bernoulli", "Categorical", "Exponential", "Gamma", "Beta",
-                 "Poisson", "Dirichlet", "MultivariateNormal")
+                 "Poisson", "Dirichlet", "MultivariateNormal",
+                 "Binomial", "Cauchy", "Chi2", "ContinuousBernoulli", "FisherSnedecor",
+                 "GeneralizedPareto", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal",
+                 "InverseGamma", "Kumaraswamy", "LKJCholesky", "Laplace", "LogNormal",
+                 "LogisticNormal", "LowRankMultivariateNormal", "Multinomial", "NegativeBinomial",
+                 "OneHotCategorical", "OneHotCategoricalStraightThrough", "Pareto",
+                 "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT", "VonMises",
+                 "Weibull")
+#: Wrapper distributions take distributions, which a catalog row cannot write: each is built over
+#: fixed inner distributions from literal parameters, the shape last, as
+#: ``(build(torch.distributions, params), snippet of the distribution)``:
+#:
+#: * ``Independent_sample(loc, scale, shape)``: ``Independent(Normal(loc, scale), 1)``;
+#: * ``MixtureSameFamily_sample(probs, loc, scale, shape)``:
+#:   ``MixtureSameFamily(Categorical(probs), Normal(loc, scale))``;
+#: * ``TransformedDistribution_sample(low, high, shape)``:
+#:   ``TransformedDistribution(Uniform(low, high), [SigmoidTransform().inv])``, the logistic
+#:   distribution of torch's documentation.
+WRAPPERS = {
+    "Independent": (
+        lambda D, p: D.Independent(D.Normal(*p), 1),
+        "*p, n = ({args},); torch.distributions.Independent(torch.distributions.Normal({p}), 1)"),
+    "MixtureSameFamily": (
+        lambda D, p: D.MixtureSameFamily(D.Categorical(p[0]), D.Normal(*p[1:])),
+        "w, *p, n = ({args},); torch.distributions.MixtureSameFamily("
+        "torch.distributions.Categorical(w), torch.distributions.Normal({p}))"),
+    "TransformedDistribution": (
+        lambda D, p: D.TransformedDistribution(D.Uniform(*p),
+                                               [D.transforms.SigmoidTransform().inv]),
+        "*p, n = ({args},); torch.distributions.TransformedDistribution("
+        "torch.distributions.Uniform({p}), [torch.distributions.transforms.SigmoidTransform().inv])"),
+}
+#: ``torch.utils.data`` samplers, which take generator=; calls are the class names.
+SAMPLERS = ("RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler")
 
 TORCH_CALLS = {
     **{name: CallSpec(_Factory(name), f"torch.{name}({{args}}{{d}}{{g}})")
@@ -159,9 +253,18 @@ TORCH_CALLS = {
        for name in INIT},
     **{name: CallSpec(_functional(name), f"torch.nn.functional.{name}({{args}})")
        for name in FUNCTIONAL},
+    **{name: CallSpec(_fractional_max_pool(name), _PoolTemplate(name))
+       for name in FRACTIONAL_MAX_POOL},
     **{f"{name}_sample": CallSpec(_distribution(name), f"*p, n = ({{args}},); "
                                   f"torch.distributions.{name}({{p}}).sample(n)")
        for name in DISTRIBUTIONS},
+    "Wishart_sample": CallSpec(_wishart, "*p, n = ({args},); "
+                                         "torch.distributions.Wishart({p}).sample(n)"),
+    **{f"{name}_sample": CallSpec(_wrapper(build), f"{text}.sample(n)")
+       for name, (build, text) in WRAPPERS.items()},
+    **{name: CallSpec(_sampler(name),
+                      f"torch.tensor(list(torch.utils.data.{name}({{args}}{{g}})))")
+       for name in SAMPLERS},
     "dataloader_order": CallSpec(
         _dataloader_order,
         "torch.cat(list(torch.utils.data.DataLoader(range({args}), shuffle=True{g})))"),
@@ -171,7 +274,8 @@ TORCH_CALLS = {
         ".indices)"),
 }
 #: Calls without generator=: they exist on the default generator (``torch:<device>``) only.
-NO_GENERATOR = frozenset(FUNCTIONAL) | {f"{name}_sample" for name in DISTRIBUTIONS}
+NO_GENERATOR = (frozenset(FUNCTIONAL) | frozenset(FRACTIONAL_MAX_POOL)
+                | {f"{name}_sample" for name in (*DISTRIBUTIONS, "Wishart", *WRAPPERS)})
 #: Calls that take generator= but also draw from the default generator, so that their values
 #: are not a function of the generator's seed: nn.init.sparse_ draws its values from generator=
 #: and the zeroed rows from torch.randperm(rows) without it (torch 2.13, torch/nn/init.py).
@@ -236,8 +340,8 @@ class TorchAdapter(ListArgs, Adapter):
                 "d": "" if self.device == "cpu" else f", device={self.device!r}",
                 # distribution parameters (see _distribution)
                 "p": "*p" if self.device == "cpu" else
-                     f"*(x if isinstance(x, torch.Tensor) else torch.as_tensor(x, device="
-                     f"{self.device!r}) for x in p)"}
+                     f"*(torch.as_tensor(x, device={self.device!r}) if isinstance(x, float) "
+                     f"else x for x in p)"}
 
     def to_numpy(self, value: Any) -> np.ndarray:
         return value.detach().cpu().numpy()

@@ -21,7 +21,9 @@ Three backends, one per kind of ``random_state``:
 Calls sample a fixed 100-row object, ``pd.DataFrame({'x': range(100)})`` or
 ``pd.Series(range(100))``, and return the sampled index as an int64 array:
 ``DataFrame_sample(5)``, ``DataFrame_sample(1000,replace=True)``,
-``Series_sample(frac=0.5)``, ``DataFrame_sample(5,weights=arange(100))``.
+``Series_sample(frac=0.5)``, ``DataFrame_sample(5,weights=arange(100))``. The groupby calls
+(``DataFrameGroupBy_sample(5)``, ``SeriesGroupBy_sample(5)``) sample the same object grouped by
+``np.arange(100) % 4``.
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ from suite.backends.base import CallSpec
 ROWS = 100
 FRAME = f"pd.DataFrame({{{{'x': range({ROWS})}}}})"
 SERIES = f"pd.Series(range({ROWS}))"
+#: Groupby calls sample each of GROUPS groups of it: row i is in group i % GROUPS.
+GROUPS = 4
+BY = f"np.arange({ROWS}) % {GROUPS}"
 
 
 def _pd() -> Any:
@@ -60,10 +65,12 @@ def _random_state(h: Any) -> Any:
     return h.seed if isinstance(h, Seed) else h
 
 
-def _sample(kind: str):
+def _sample(kind: str, *, grouped: bool = False):
     def fn(h: Any, *args: Any, **kwargs: Any) -> np.ndarray:
         pd = _pd()
         obj = pd.DataFrame({"x": range(ROWS)}) if kind == "DataFrame" else pd.Series(range(ROWS))
+        if grouped:
+            obj = obj.groupby(np.arange(ROWS) % GROUPS)
         picked = obj.sample(*args, **kwargs, random_state=_random_state(h))
         return picked.index.to_numpy().astype(np.int64, copy=False)
     return fn
@@ -74,6 +81,14 @@ PANDAS_CALLS = {
                                  f"{FRAME}.sample({{args}}, random_state={{h}}).index.to_numpy()"),
     "Series_sample": CallSpec(_sample("Series"),
                               f"{SERIES}.sample({{args}}, random_state={{h}}).index.to_numpy()"),
+    # pandas turns random_state into one RandomState/Generator per call and samples the groups
+    # from it in turn: the sampled index, group after group.
+    "DataFrameGroupBy_sample": CallSpec(
+        _sample("DataFrame", grouped=True),
+        f"{FRAME}.groupby({BY}).sample({{args}}, random_state={{h}}).index.to_numpy()"),
+    "SeriesGroupBy_sample": CallSpec(
+        _sample("Series", grouped=True),
+        f"{SERIES}.groupby({BY}).sample({{args}}, random_state={{h}}).index.to_numpy()"),
 }
 
 
