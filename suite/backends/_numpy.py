@@ -8,7 +8,6 @@ from typing import Any, ClassVar, Iterable
 import numpy as np
 
 from suite.backends._introspect import public_callables
-from suite.backends._lists import ListArgs
 from suite.backends.base import Adapter, CallSpec
 from suite.catalog import DType, Make
 
@@ -73,7 +72,7 @@ def _table(names: Iterable[str], special: dict[str, CallSpec]) -> dict[str, Call
 LEGACY_CALLS = _table(legacy_methods(), LEGACY_SPECIAL)
 
 
-class NumpyAdapter(ListArgs, Adapter):
+class NumpyAdapter(Adapter):
     """Base for the NumPy backends: NumPy arrays, NumPy dtypes."""
 
     library = "numpy"

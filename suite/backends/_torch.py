@@ -8,7 +8,6 @@ from typing import Any, Callable, ClassVar
 
 import numpy as np
 
-from suite.backends._lists import ListArgs
 from suite.backends.base import Adapter, CallSpec
 from suite.catalog import DType, Make
 
@@ -282,7 +281,7 @@ NO_GENERATOR = (frozenset(FUNCTIONAL) | frozenset(FRACTIONAL_MAX_POOL)
 GENERATOR_LEAKS = frozenset({"init_sparse_"})
 
 
-class TorchAdapter(ListArgs, Adapter):
+class TorchAdapter(Adapter):
     """Base for the torch backends; the device is a parameter, never assumed."""
 
     library = "torch"

@@ -16,7 +16,7 @@ from typing import Any, Callable, ClassVar, Mapping, Protocol, Sequence, runtime
 
 import numpy as np
 
-from suite.catalog import Call, Case, CatalogError, DType, Make
+from suite.catalog import Call, Case, CatalogError, DType, List, Make
 
 
 @dataclass(frozen=True)
@@ -161,6 +161,8 @@ class Adapter:
         return spec
 
     def _value(self, arg: Any) -> Any:
+        if isinstance(arg, List):  # [..] in the catalog: the library gets a list
+            return [self._value(a) for a in arg]
         if isinstance(arg, Make):
             return self.make(arg)
         if isinstance(arg, DType):
@@ -170,6 +172,8 @@ class Adapter:
         return arg
 
     def _text(self, arg: Any) -> str:
+        if isinstance(arg, List):
+            return f"[{', '.join(self._text(a) for a in arg)}]"
         if isinstance(arg, Make):
             return self.render_make(arg)
         if isinstance(arg, DType):
