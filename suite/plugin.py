@@ -220,6 +220,8 @@ def _property_params(run: Run, name: str) -> list[tuple[str, Any, list[Backend]]
         return [(f"{b.name}:{how}", (b, how), [b]) for b in backends for how in b.spawn_kinds]
     if name == "forkable":
         return [(b.name, b, [b]) for b in backends if b.fork() is not None]
+    if name == "layout_backend":
+        return [(b.name, b, [b]) for b in backends if rows_for("layout", b.name, b.device)]
     if name == "cached_gaussian":
         return [(b.name, (b, parse_call(r["call"])), [b]) for b in backends
                 for r in rows_for("cached_gaussian", b.name, b.device)]
@@ -250,7 +252,8 @@ def _property_params(run: Run, name: str) -> list[tuple[str, Any, list[Backend]]
 
 
 PROPERTY_FIXTURES = ("backend", "object_backend", "spawner", "forkable",
-                     "cached_gaussian", "equivalent", "seed_fact", "divergence_witness")
+                     "cached_gaussian", "equivalent", "seed_fact", "divergence_witness",
+                     "layout_backend")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -10,6 +10,7 @@ from hypothesis import given, strategies as st
 from suite import hypothesis_helpers as hh
 from suite import pytest_helpers as ph
 from suite.catalog import parse_call
+from suite.divergences import rows_for
 
 
 def check_continues(backend, seed: int):
@@ -87,3 +88,28 @@ def test_chunks_continue_the_stream(backend, data):
     k = data.draw(st.integers(0, n), label="k")
     seed = data.draw(hh.seeds(backend), label="seed")
     check_chunking(backend, template, n, k, seed)
+
+
+def check_layout(backend, template: str, n: int, seed: int):
+    """A sampler filling a contiguous output vs every other element of an (n, 2) tensor
+    (shared by the property and the known-divergence witnesses)."""
+    (pair,) = [p for row in rows_for("layout", backend.name, backend.device)
+               for p in row["pairs"] if p[0] == template]
+    contiguous, strided = (parse_call(t.format(n=n)) for t in pair)
+    expected = backend.run(backend.open([seed])[0], contiguous)
+    actual = backend.run(backend.open([seed])[0], strided)
+    return ph.assert_same([expected], [actual], guarantee="layout", backend=backend,
+                          seeds=[seed], calls=[strided],
+                          detail=f"{contiguous} into a contiguous tensor vs {strided}",
+                          variables={"n": n}, call=contiguous)
+
+
+@given(data=st.data())
+def test_layout_keeps_the_stream(layout_backend, data):
+    """A sampler draws the same values into a non-contiguous output as into a contiguous one,
+    where the library promises nothing otherwise (known divergences list where it does not)."""
+    backend = layout_backend
+    pairs = [p for row in rows_for("layout", backend.name, backend.device) for p in row["pairs"]]
+    template = data.draw(st.sampled_from([p[0] for p in pairs]), label="call")
+    n = data.draw(st.integers(1, 48), label="n")
+    check_layout(backend, template, n, data.draw(hh.seeds(backend), label="seed"))

@@ -3,13 +3,14 @@ a row that a release has made obsolete fails here instead of silently excusing n
 
 from __future__ import annotations
 
-from suite.test_continuation import check_chunking, check_continues
+from suite.test_continuation import check_chunking, check_continues, check_layout
 from suite.test_seed_equivalence import check_distinct_seeds
 
 CHECKS = {
     "chunking": lambda backend, w, call: check_chunking(backend, call, w["n"], w["k"], w["seed"]),
     "distinct_seeds": lambda backend, w, call: check_distinct_seeds(backend, w["a"], w["b"]),
     "continues": lambda backend, w, call: check_continues(backend, w["seed"]),
+    "layout": lambda backend, w, call: check_layout(backend, call, w["n"], w["seed"]),
 }
 
 

@@ -44,6 +44,19 @@ def _inplace(name: str):
     return fn
 
 
+def _strided(name: str):
+    """An in-place sampler on a non-contiguous tensor: every other element of (n, 2)."""
+    def fn(h: Any, n: int, *, device: str = "cpu") -> Any:
+        t = _torch().empty(n, 2, device=device)[:, 0]
+        return getattr(t, name)(**_gen(h))
+    return fn
+
+
+#: In-place samplers also checked on a non-contiguous tensor (``normal_strided(n)``): the
+#: values may depend on the memory layout (pytorch#80202).
+STRIDED = ("normal_", "uniform_", "exponential_", "cauchy_", "log_normal_", "random_")
+
+
 def _on_input(name: str):
     def fn(h: Any, x: Any, *args: Any, device: str = "cpu", **kwargs: Any) -> Any:
         return getattr(_torch(), name)(x, *args, **kwargs, **_gen(h))
@@ -245,6 +258,8 @@ TORCH_CALLS = {
     **{name: CallSpec(_Factory(name), f"torch.{name}({{args}}{{d}}{{g}})")
        for name in ("rand", "randn", "randint", "randperm", "normal")},
     **{name: CallSpec(_inplace_either(name), _InplaceTemplate(name)) for name in TENSOR_INPLACE},
+    **{f"{name}strided": CallSpec(_strided(name), f"torch.empty({{args}}, 2{{d}})[:, 0].{name}({{g0}})")
+       for name in STRIDED},
     **{name: CallSpec(_on_input(name), f"torch.{name}({{args}}{{g}})")
        for name in ("bernoulli", "multinomial", "poisson", "binomial", "rand_like", "randn_like",
                     "randint_like", "rrelu", "rrelu_")},
