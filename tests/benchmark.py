@@ -5,7 +5,8 @@ Measures (median of ``--repeat`` runs; ratios are taken within each run, then th
 1. in process, without pytest: loading the golden ledger, ``backend.draw`` over every catalog
    case (the raw cost of drawing), and ``engine.check`` over every case (draw + compare); the
    check/draw ratio is the cost of verifying over drawing alone;
-2. ``python -m suite verify`` end to end (subprocess wall time, and pytest's passed count);
+2. ``python -m suite verify --profile ci`` end to end, and its golden checks alone
+   (subprocess wall time, and pytest's passed count);
 3. ``python -m pytest --pyargs numpy.random`` (subprocess wall time, fewer repeats: it is slower).
 
 Run from anywhere:  python tests/benchmark.py [--repeat N]
@@ -100,7 +101,11 @@ def main(argv: list[str] | None = None) -> int:
     print(machine())
     ip = in_process(args.repeat)
     n = ip["cases"]
-    verify = command([sys.executable, "-m", "suite", "verify"], args.repeat, ROOT)
+    # The ci profile: derandomized, so every run does the same work.
+    verify = command([sys.executable, "-m", "suite", "verify", "--profile", "ci"],
+                     args.repeat, ROOT)
+    goldens = command([sys.executable, "-m", "suite", "verify", "--", "-k", "test_golden"],
+                      args.repeat, ROOT)
     with tempfile.TemporaryDirectory() as tmp:  # outside the repo: none of its pytest config
         numpy_tests = command([sys.executable, "-m", "pytest", "--pyargs", "numpy.random", "-q",
                                "-p", "no:cacheprovider"], min(args.repeat, 3), Path(tmp))
@@ -109,8 +114,10 @@ def main(argv: list[str] | None = None) -> int:
             ("draw, all cases (in process)", median(ip["draw"]), n),
             ("engine.check, all cases (in process)", median(ip["check"]), n)]
     notes = [f"in process: {n} cases, {ip['not_ok']} not conforming; {args.repeat} runs"]
-    for what, (times, counts, rc, tail) in (("python -m suite verify", verify),
-                                            ("numpy.random test suite (pytest)", numpy_tests)):
+    for what, (times, counts, rc, tail) in (
+            ("python -m suite verify --profile ci (goldens + properties)", verify),
+            ("python -m suite verify -- -k test_golden (goldens only)", goldens),
+            ("numpy.random test suite (pytest)", numpy_tests)):
         ran = counts.get("passed", 0) + counts.get("failed", 0)
         rows.append((what, median(times), ran or None))
         tally = ", ".join(f"{v} {k}" for k, v in counts.items()) or "no tally"
