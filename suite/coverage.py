@@ -187,6 +187,11 @@ def _distribution_name(call: str) -> str | None:
     return call[:-len("_sample")] if call.endswith("_sample") else None
 
 
+def _inplace_name(call: str) -> str:
+    # normal_strided(n) is Tensor.normal_ into a non-contiguous output (backends/_torch.py).
+    return call[:-len("strided")] if call.endswith("_strided") else call
+
+
 def _pandas_name(call: str) -> str | None:
     return call.replace("_", ".", 1) if "_" in call else None
 
@@ -196,7 +201,7 @@ LIBRARIES = (
     Library("numpy.random legacy", _numpy_legacy, ("numpy.random", "numpy.RandomState")),
     Library("numpy Generator", _numpy_generator, ("numpy.default_rng", "numpy.Generator(*)")),
     Library("torch", _torch_functions, _TORCH),
-    Library("torch.Tensor in-place", _tensor_inplace, _TORCH),
+    Library("torch.Tensor in-place", _tensor_inplace, _TORCH, _inplace_name),
     Library("torch.nn.init", _nn_init, _TORCH, _init_name),
     Library("torch.nn.functional", _nn_functional, _TORCH),
     Library("torch.distributions", _distributions, _TORCH, _distribution_name),
