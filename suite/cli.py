@@ -55,6 +55,13 @@ def _parser() -> argparse.ArgumentParser:
                             help="print the ledger: cases x recorded environments, as markdown")
     report.add_argument("--changed", action="store_true",
                         help="only cases recorded with more than one era")
+    report.add_argument("--from", dest="old", metavar="PACKAGE==VERSION",
+                        help="with --to: what changes when upgrading, e.g. --from torch==2.4")
+    report.add_argument("--to", dest="new", metavar="PACKAGE==VERSION",
+                        help="the release upgraded to, e.g. --to torch==2.13")
+    report.add_argument("--html", metavar="PATH",
+                        help="also write a self-contained HTML page of the cases with several "
+                             "eras to PATH")
     sub.add_parser("list", parents=[selecting], help="print the catalog's case ids")
     return parser
 
@@ -125,9 +132,18 @@ def _record(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from suite.ledger import Ledger
-    from suite.report import ledger_tables
+    from suite.report import Spec, ledger_html, ledger_tables, upgrade_markdown
 
-    print(ledger_tables(Ledger.load(Path(args.ledger)), changed_only=args.changed))
+    ledger = Ledger.load(Path(args.ledger))
+    if bool(args.old) != bool(args.new):
+        raise LookupError("--from and --to go together")
+    if args.old:
+        print(upgrade_markdown(ledger, Spec.parse(args.old), Spec.parse(args.new)))
+    else:
+        print(ledger_tables(ledger, changed_only=args.changed))
+    if args.html:
+        # Only cases with several eras: a page of every case and environment is too big to read.
+        Path(args.html).write_text(ledger_html(ledger, changed_only=True), encoding="utf-8")
     return EXIT_OK
 
 

@@ -1,10 +1,21 @@
-"""The ledger as tables: cases x recorded environments, each cell the era seen there."""
+"""The ledger as tables: cases x recorded environments, each cell the era seen there; what
+changes between two releases of a package; a self-contained HTML page of the eras."""
 
 from __future__ import annotations
 
+import html
+import re
+from dataclasses import dataclass
+
 import pandas as pd
 
+from suite.compare import DEFAULT_ULP, compare
 from suite.ledger import Ledger
+
+
+def version_key(label: str) -> tuple:
+    """Natural order for environment labels: torch-2.9 before torch-2.10."""
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", label))
 
 
 def ledger_frame(ledger: Ledger, backend: str) -> pd.DataFrame:
@@ -13,7 +24,7 @@ def ledger_frame(ledger: Ledger, backend: str) -> pd.DataFrame:
     cells = {case_id: {env: era.name for era in eras for env in era.environments}
              for case_id, eras in lf.cases.items()}
     frame = pd.DataFrame.from_dict(cells, orient="index").reindex(
-        columns=sorted(lf.environments)).fillna("")
+        columns=sorted(lf.environments, key=version_key)).fillna("")
     frame.index.name = "case"
     return frame.sort_index()
 
@@ -53,3 +64,122 @@ def ledger_tables(ledger: Ledger, *, changed_only: bool = False) -> str:
         parts += [f"## {backend}", ""]
         parts += [frame.to_markdown() if len(frame) else "(no case with several eras)", ""]
     return "\n".join(parts)
+
+
+# ------------------------------------------------------------------------------ upgrades
+@dataclass(frozen=True)
+class Spec:
+    """``torch==2.4``: a package and a version prefix (2.4 matches 2.4.1 and 2.4.1+cpu)."""
+
+    package: str
+    version: str
+
+    @classmethod
+    def parse(cls, text: str) -> "Spec":
+        package, sep, version = text.partition("==")
+        if not sep or not package or not version:
+            raise LookupError(f"{text!r}: write a release as PACKAGE==VERSION, e.g. torch==2.4")
+        return cls(package.strip(), version.strip())
+
+    def matches(self, version: str) -> bool:
+        return version == self.version or version.startswith(self.version + ".") \
+            or version.startswith(self.version + "+")
+
+
+def _split(label: str, package: str) -> tuple[str, str] | None:
+    """``torch-2.13.0+cpu/AVX512/Linux/x86_64`` -> (``2.13.0+cpu``, ``AVX512/Linux/x86_64``)."""
+    parts = label.split("/")
+    for i, part in enumerate(parts):
+        if part.startswith(package + "-"):
+            return part[len(package) + 1:], "/".join(parts[:i] + parts[i + 1:])
+    return None
+
+
+def upgrade(ledger: Ledger, old: Spec, new: Spec, *, ulp: int = DEFAULT_ULP) -> pd.DataFrame:
+    """Every case whose era differs between the two releases, in the same other conditions
+    (CPU capability, machine...), with how far apart the values are and the first recorded
+    release that has the new values."""
+    if old.package != new.package:
+        raise LookupError(f"--from {old.package} and --to {new.package} name different packages")
+    rows, seen = [], {"from": False, "to": False}
+    for backend in sorted(ledger.files):
+        lf = ledger.files[backend]
+        by_rest: dict[str, list[tuple[str, str]]] = {}
+        for label in lf.environments:
+            split = _split(label, old.package)
+            if split:
+                by_rest.setdefault(split[1], []).append((split[0], label))
+        for rest, versions in by_rest.items():
+            versions.sort(key=lambda v: version_key(v[0]))
+            olds = [lab for ver, lab in versions if old.matches(ver)]
+            news = [lab for ver, lab in versions if new.matches(ver)]
+            seen["from"] |= bool(olds)
+            seen["to"] |= bool(news)
+            if not olds or not news:
+                continue
+            before, after = olds[-1], news[-1]
+            for case_id, eras in lf.cases.items():
+                era_of = {env: era for era in eras for env in era.environments}
+                a, b = era_of.get(before), era_of.get(after)
+                if a is None or b is None or a is b:
+                    continue
+                # The first recorded release after the old one that has the new era.
+                start = [lab for _, lab in versions].index(before)
+                first = next((ver for ver, lab in versions[start + 1:] if era_of.get(lab) is b),
+                             "?")
+                result = next((compare(ledger.full(x), ledger.full(y), ulp=ulp)
+                               for x, y in zip(a.draws, b.draws)
+                               if x.sha256 != y.sha256 or x.shape != y.shape), None)
+                rows.append({"case": case_id, "conditions": rest, "from era": a.name,
+                             "to era": b.name, "change": result.label if result else "different",
+                             "max ULP": result.max_ulp if result else None,
+                             "first release": f"{old.package} {first}"})
+    for side, spec in (("from", old), ("to", new)):
+        if not seen[side]:
+            raise LookupError(f"no recorded environment has {spec.package}=={spec.version}")
+    return pd.DataFrame(rows, columns=["case", "conditions", "from era", "to era", "change",
+                                       "max ULP", "first release"])
+
+
+def upgrade_markdown(ledger: Ledger, old: Spec, new: Spec, *, ulp: int = DEFAULT_ULP) -> str:
+    frame = upgrade(ledger, old, new, ulp=ulp)
+    title = (f"# Upgrading {old.package} {old.version} -> {new.version}: "
+             f"{frame['case'].nunique()} cases change")
+    return "\n".join([title, "", frame.to_markdown(index=False) if len(frame) else
+                      "No recorded stream changes.", ""])
+
+
+# ------------------------------------------------------------------------------ HTML
+_PALETTE = ("#cfe8ff", "#ffd8a8", "#c3f0c8", "#f8c4d8", "#e4d4ff", "#fff3a3", "#c9f2f0",
+            "#f2d0c4")
+
+
+def ledger_html(ledger: Ledger, *, changed_only: bool = True) -> str:
+    """A self-contained page: per backend, cases x environments, one colour per era."""
+    out = ["<!doctype html><meta charset='utf-8'><title>rngsuite ledger</title>",
+           "<style>body{font:13px system-ui,sans-serif;margin:1em}table{border-collapse:"
+           "collapse;margin-bottom:2em}td,th{border:1px solid #ccc;padding:2px 6px}"
+           "th{writing-mode:vertical-rl;font-weight:normal;white-space:nowrap}"
+           "td.case{font-family:monospace;white-space:nowrap}td.era{text-align:center}</style>",
+           "<h1>rngsuite ledger</h1>",
+           f"<p>{'Cases recorded with more than one era' if changed_only else 'Every case'}"
+           ", by environment; each colour is one era (A, B, C, ...) of that case.</p>",
+           overview(ledger).to_html()]
+    for backend in sorted(ledger.files):
+        frame = ledger_frame(ledger, backend)
+        if changed_only:
+            frame = frame[[len(ledger.files[backend].cases[c]) > 1 for c in frame.index]]
+        out.append(f"<h2>{html.escape(backend)}</h2>")
+        if not len(frame):
+            out.append("<p>No case with several eras.</p>")
+            continue
+        out.append("<table><tr><th></th>" + "".join(f"<th>{html.escape(c)}</th>"
+                                                   for c in frame.columns) + "</tr>")
+        for case_id, row in frame.iterrows():
+            cells = []
+            for era in row:
+                colour = _PALETTE[(ord(era[0]) - 65) % len(_PALETTE)] if era else "#fff"
+                cells.append(f"<td class=era style='background:{colour}'>{era}</td>")
+            out.append(f"<tr><td class=case>{html.escape(case_id)}</td>{''.join(cells)}</tr>")
+        out.append("</table>")
+    return "\n".join(out) + "\n"

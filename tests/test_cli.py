@@ -78,3 +78,33 @@ def test_list_prints_every_case():
     result = run_cli("list")
     assert result.returncode == 0
     assert "torch:cpu:randn(5)@17" in result.stdout.splitlines()
+
+
+def test_a_call_the_release_lacks_skips_its_cases(small_golden, tmp_path):
+    """A case whose call the installed release does not have (an older NumPy's Generator
+    without wald, here) is skipped with one reason naming the call and the release: neither a
+    failure nor a pass, and nothing is recorded."""
+    (tmp_path / "numpy_without_wald.py").write_text(
+        "from suite.backends import numpy_generator\n"
+        "del numpy_generator.GENERATOR_CALLS['wald']  # as a release without Generator.wald\n")
+    before = tree_digest(small_golden)
+    for mode in ((), ("--record",)):
+        result = run_cli("verify", *mode, "--ledger", str(small_golden),
+                         "--case", "numpy.default_rng:wald(*", plugins=("numpy_without_wald",),
+                         env={"PYTHONPATH": str(tmp_path), "PYTEST_ADDOPTS": "-rs"})
+        out = result.stdout
+        assert result.returncode == 0, out + result.stderr
+        assert "SKIPPED [8] " in out and "numpy.default_rng: no wald in numpy " in out
+        assert " failed" not in out
+    assert tree_digest(small_golden) == before
+
+
+def test_report_upgrade_options(small_golden):
+    """report --from/--to answers for recorded releases and refuses unknown or lone ones."""
+    ok = run_cli("report", "--ledger", str(small_golden), "--from", "torch==2", "--to", "torch==2")
+    assert ok.returncode == 0 and "0 cases change" in ok.stdout
+    lone = run_cli("report", "--ledger", str(small_golden), "--from", "torch==2.4")
+    assert lone.returncode == 2 and "--from and --to go together" in lone.stderr
+    unknown = run_cli("report", "--ledger", str(small_golden), "--from", "torch==1.0",
+                      "--to", "torch==2")
+    assert unknown.returncode == 2 and "no recorded environment has torch==1.0" in unknown.stderr
