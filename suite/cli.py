@@ -63,6 +63,15 @@ def _parser() -> argparse.ArgumentParser:
                         help="also write a self-contained HTML page of the cases with several "
                              "eras to PATH")
     sub.add_parser("list", parents=[selecting], help="print the catalog's case ids")
+    sub.add_parser("draw", parents=[selecting],
+                   help="draw cases here and print their values as JSON (what bisect reads)")
+    bisect = sub.add_parser("bisect", parents=[common],
+                            help="find the first release of a package that changed a case")
+    bisect.add_argument("case", help="a case id, as python -m suite list prints it")
+    bisect.add_argument("--package", required=True, choices=("torch", "numpy", "pandas"),
+                        help="the package whose releases are searched")
+    bisect.add_argument("--since", metavar="VERSION", help="the oldest release to consider")
+    bisect.add_argument("--until", metavar="VERSION", help="the newest release to consider")
     return parser
 
 
@@ -147,6 +156,70 @@ def _report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _draw(args: argparse.Namespace) -> int:
+    import json
+
+    from suite.backends import registry
+
+    devices, cases = _select(args)
+    backends = registry(devices)
+    out = []
+    for case in cases:
+        backend = backends[case.backend]
+        if backend.unavailable() is None:
+            out.append({"case": case.id, "draws": [
+                {"dtype": str(a.dtype), "shape": list(a.shape), "values": a.reshape(-1).tolist()}
+                for a in backend.draw(case)]})
+    print(json.dumps(out))
+    return EXIT_OK
+
+
+def _bisect(args: argparse.Namespace) -> int:
+    from suite import bisect as bs
+    from suite import provenance as prov
+    from suite.backends import registry
+    from suite.compare import compare
+    from suite.ledger import Ledger
+    from suite.report import _split
+
+    case = {c.id: c for c in _select(argparse.Namespace(device="cpu", case=[]))[1]}.get(args.case)
+    if case is None:
+        raise LookupError(f"unknown case {args.case!r} (python -m suite list shows them)")
+    backend = registry([case.device])[case.backend]
+    here = prov.label(prov.environment(backend.device), backend.provenance_keys())
+    split = _split(here, args.package)
+    if split is None:
+        raise LookupError(f"{case.backend} streams do not depend on {args.package}")
+    lf = Ledger.load(Path(args.ledger)).files.get(case.backend)
+    versions = bs.minor_releases(args.package, since=args.since, until=args.until)
+    print(f"{args.package} releases: {', '.join(versions)}")
+
+    def draw(version: str):
+        # A release recorded here, in this machine's conditions, is read from the ledger.
+        for label in (lf.environments if lf else {}):
+            got = _split(label, args.package)
+            if got and got[0].split("+")[0] == version and got[1] == split[1]:
+                era = next((e for e in lf.cases.get(case.id, []) if label in e.environments), None)
+                if era is not None:
+                    print(f"  {version}: era {era.name} in the ledger")
+                    return [d.values for d in era.draws]
+        print(f"  {version}: installing into a temporary environment...", flush=True)
+        return bs.draw_in_fresh_env(args.package, version, case.id)
+
+    result = bs.bisect(versions, draw)
+    print(f"probed {len(result.probed)} of {len(versions)} releases: {', '.join(result.probed)}")
+    if result.after is None:
+        print(f"{case.id}: the same draws in every release from {versions[0]} to {versions[-1]}")
+        return EXIT_OK
+    old, new = result.draws[result.before], result.draws[result.after]
+    step = next(i for i, (a, b) in enumerate(zip(old, new)) if a.tobytes() != b.tobytes()
+                or a.dtype != b.dtype or a.shape != b.shape) if len(old) == len(new) else 0
+    detail = compare(old[step], new[step]).describe() if len(old) == len(new) else "draw count"
+    print(f"{case.id}: first changed in {args.package} {result.after} "
+          f"(after {result.before}); draw {step + 1}: {detail}")
+    return EXIT_OK
+
+
 def _list(args: argparse.Namespace) -> int:
     _, cases = _select(args)
     for case in cases:
@@ -159,7 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     from suite.ledger import LedgerError
 
     args = _parser().parse_args(argv)
-    command = {"verify": _verify, "record": _record, "report": _report, "list": _list}
+    command = {"verify": _verify, "record": _record, "report": _report, "list": _list,
+               "draw": _draw, "bisect": _bisect}
     try:
         return command[args.command](args)
     except (LedgerError, CatalogError, LookupError) as exc:

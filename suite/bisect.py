@@ -1,0 +1,116 @@
+"""Bisect: the first release of a package whose draws for a case differ from the release before.
+
+Releases are the newest patch of each minor release on PyPI (``--since``/``--until`` bound
+them). Each probe installs one release into a throwaway virtual environment with uv (uv's cache
+makes a re-install quick) next to this checkout of rngsuite, and draws the case there
+(``python -m suite draw``). Assuming one change in the range, the search needs about log2(n)
+installs; releases the ledger already records are read from it instead of installed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from suite.report import version_key
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Extra requirements a release needs beside it (torch < 2.3 cannot load NumPy 2).
+COMPANIONS: dict[str, Callable[[str], list[str]]] = {
+    "torch": lambda v: ["numpy<2"] if version_key(v) < version_key("2.3") else [],
+}
+
+
+def minor_releases(package: str, *, since: str | None = None,
+                   until: str | None = None) -> list[str]:
+    """The newest final patch of each minor release on PyPI, oldest first."""
+    with urllib.request.urlopen(f"https://pypi.org/pypi/{package}/json", timeout=60) as r:
+        releases = json.load(r)["releases"]
+    finals = [v for v, files in releases.items()
+              if re.fullmatch(r"\d+\.\d+\.\d+", v) and files
+              and any("cp311" in f["filename"] or "py3" in f["filename"] for f in files)]
+    newest: dict[tuple, str] = {}
+    for v in sorted(finals, key=version_key):
+        newest[tuple(int(p) for p in v.split(".")[:2])] = v
+    chosen = sorted(newest.values(), key=version_key)
+    if since:
+        chosen = [v for v in chosen if version_key(v) >= version_key(since)]
+    if until:
+        chosen = [v for v in chosen if version_key(v) <= version_key(until)]
+    return chosen
+
+
+def draw_in_fresh_env(package: str, version: str, case_id: str) -> list[np.ndarray]:
+    """Install package==version in a temporary venv with uv and draw the case there."""
+    uv = shutil.which("uv") or [sys.executable, "-m", "uv"]
+    uv = [uv] if isinstance(uv, str) else uv
+    with tempfile.TemporaryDirectory(prefix="rngsuite-bisect-") as tmp:
+        venv = Path(tmp) / "venv"
+        python = venv / "bin" / "python"
+        run = lambda *args: subprocess.run(args, check=True, capture_output=True, text=True)  # noqa: E731
+        run(*uv, "venv", "-q", "-p", sys.executable, str(venv))
+        run(*uv, "pip", "install", "-q", "--python", str(python), f"{package}=={version}",
+            *COMPANIONS.get(package, lambda v: [])(version), "pandas", "pytest", "hypothesis",
+            "tabulate")
+        run(*uv, "pip", "install", "-q", "--python", str(python), "--no-deps", "-e", str(ROOT))
+        out = run(str(python), "-m", "suite", "draw", "--case", case_id).stdout
+    return arrays_from_json(out)
+
+
+def arrays_from_json(text: str) -> list[np.ndarray]:
+    """What ``python -m suite draw`` prints, back as arrays."""
+    (entry,) = json.loads(text)
+    return [np.asarray(d["values"], dtype=d["dtype"]).reshape(d["shape"]) for d in entry["draws"]]
+
+
+@dataclass
+class Result:
+    """The first release that changed the case, its predecessor, and what was probed."""
+
+    before: str | None
+    after: str | None
+    probed: list[str] = field(default_factory=list)
+    draws: dict[str, list[np.ndarray]] = field(default_factory=dict)
+
+
+def bisect(versions: list[str], draw: Callable[[str], list[np.ndarray]]) -> Result:
+    """Binary search for the first version whose draws differ from the first version's.
+
+    ``draw(version)`` gives the case's draws at that release. With one change in the range
+    this finds it in about log2(len(versions)) calls; with none, ``after`` is None.
+    """
+    result = Result(None, None)
+
+    def at(i: int) -> list[np.ndarray]:
+        v = versions[i]
+        if v not in result.draws:
+            result.draws[v] = draw(v)
+            result.probed.append(v)
+        return result.draws[v]
+
+    def same(i: int, j: int) -> bool:
+        a, b = at(i), at(j)
+        return len(a) == len(b) and all(x.dtype == y.dtype and x.shape == y.shape
+                                        and x.tobytes() == y.tobytes() for x, y in zip(a, b))
+
+    lo, hi = 0, len(versions) - 1
+    if hi < 1 or same(lo, hi):
+        return result
+    while hi - lo > 1:  # invariant: versions[lo] has the old draws, versions[hi] new ones
+        mid = (lo + hi) // 2
+        if same(0, mid):
+            lo = mid
+        else:
+            hi = mid
+    result.before, result.after = versions[lo], versions[hi]
+    return result
