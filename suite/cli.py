@@ -63,6 +63,10 @@ def _parser() -> argparse.ArgumentParser:
                         help="also write a self-contained HTML page of the cases with several "
                              "eras to PATH")
     sub.add_parser("list", parents=[selecting], help="print the catalog's case ids")
+    merge = sub.add_parser("merge", parents=[common],
+                           help="record the environments of other ledgers (shards) into --ledger")
+    merge.add_argument("shards", nargs="+", metavar="SHARD_DIR",
+                       help="ledger directories written by record --ledger SHARD_DIR elsewhere")
     sub.add_parser("draw", parents=[selecting],
                    help="draw cases here and print their values as JSON (what bisect reads)")
     bisect = sub.add_parser("bisect", parents=[common],
@@ -220,6 +224,26 @@ def _bisect(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _merge(args: argparse.Namespace) -> int:
+    from suite.ledger import Ledger
+
+    target = Ledger.load(Path(args.ledger))
+    outcomes: Counter[str] = Counter()
+    conflicts = []
+    for shard in args.shards:
+        for result in target.merge(Ledger.load(Path(shard))):
+            outcomes[result.outcome] += 1
+            if result.outcome == "conflict":
+                conflicts.append(f"{shard}: {result.case_id}: this environment is already "
+                                 f"recorded in era {result.era} with other values")
+    written = target.save()
+    for line in conflicts:
+        print(f"conflict: {line}")
+    print(f"merged {len(args.shards)} shards into {target.root}: "
+          + ", ".join(f"{n} {k}" for k, n in sorted(outcomes.items())) + f"; {written} files written")
+    return EXIT_FAIL if conflicts else EXIT_OK
+
+
 def _list(args: argparse.Namespace) -> int:
     _, cases = _select(args)
     for case in cases:
@@ -233,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = _parser().parse_args(argv)
     command = {"verify": _verify, "record": _record, "report": _report, "list": _list,
-               "draw": _draw, "bisect": _bisect}
+               "draw": _draw, "bisect": _bisect, "merge": _merge}
     try:
         return command[args.command](args)
     except (LedgerError, CatalogError, LookupError) as exc:

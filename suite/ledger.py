@@ -412,6 +412,22 @@ class Ledger:
             self._pending.append((backend, case_id, label, provenance, draws))
         return result
 
+    def merge(self, other: "Ledger") -> list[Recorded]:
+        """Record every environment of another ledger (a shard) into this one, era by era.
+
+        The same rules as recording apply: an environment joins the era with its values, new
+        values append an era, and a recorded environment with other values is a conflict.
+        """
+        results = []
+        for backend, lf in sorted(other.files.items()):
+            for case_id, eras in sorted(lf.cases.items()):
+                for era in eras:
+                    arrays = [other.full(d) for d in era.draws]
+                    for label in sorted(era.environments):
+                        results.append(self.record(backend, case_id, label,
+                                                   lf.environments[label], arrays))
+        return results
+
     def save(self) -> int:
         """Write pending recordings; returns how many files changed.
 

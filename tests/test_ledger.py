@@ -179,3 +179,30 @@ def test_long_draws_with_the_same_bytes_share_one_array(empty_ledger):
         got = ledger.full(era.draws[0])
         assert got.dtype == want.dtype and got.shape == want.shape
         assert got.tobytes() == want.tobytes()
+
+
+def test_merging_shards_equals_recording_here(tmp_path, small_golden):
+    """Shards recorded elsewhere merge into a ledger as if recorded there; merging is idempotent."""
+    import shutil
+
+    from conftest import run_cli
+
+    shard = tmp_path / "shard"
+    shutil.copytree(small_golden, shard)
+    other = Ledger.load(shard)
+    other.record("numpy.random", "numpy.random:x(1000)@1", "numpy-9.9/Linux/x86_64",
+                 {"numpy": "9.9"}, [np.arange(1000.0)])
+    other.record("torch:cpu", "torch:cpu:rand(5)@17", "torch-9.9/AVX2/Linux/x86_64",
+                 {"torch": "9.9"}, [np.zeros(5, np.float32)])
+    other.save()
+    before = tree_digest(small_golden)
+    first = run_cli("merge", "--ledger", str(small_golden), str(shard))
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "1 new-case" in first.stdout and "1 new-era" in first.stdout
+    merged = Ledger.load(small_golden)
+    assert [e.name for e in merged.eras("torch:cpu", "torch:cpu:rand(5)@17")] == ["A", "B"]
+    assert merged.eras("numpy.random", "numpy.random:x(1000)@1")[0].draws[0].values[999] == 999
+    again = tree_digest(small_golden)
+    assert again != before
+    assert run_cli("merge", "--ledger", str(small_golden), str(shard)).returncode == 0
+    assert tree_digest(small_golden) == again
