@@ -36,6 +36,15 @@ def first_difference(expected: Sequence[np.ndarray],
     return None
 
 
+def assert_identical(expected: np.ndarray, actual: np.ndarray, message: str) -> None:
+    """Bit-identical arrays, dtype and shape included (what ``assert_array_equal(strict=True)``
+    checks, and more: -0.0 is not 0.0), on every NumPy release the suite runs on."""
+    __tracebackhide__ = True
+    result = compare(np.asarray(expected), np.asarray(actual))
+    if not result.identical:
+        raise AssertionError(f"{message}: {result.describe()}")
+
+
 def explain(backend: Backend, *, guarantee: str, seeds: Sequence[int], calls: Sequence[Call],
             detail: str, problem: str) -> str:
     """The failure text: what was checked, where, what differs, and how to see it by hand."""

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from suite import pytest_helpers as ph
 from suite.catalog import Case
 
 NOTEBOOKS = tomllib.loads(Path(__file__).with_name("notebooks.toml").read_text())
@@ -64,5 +65,5 @@ def test_reseed_before_each_draw(entry, rngsuite):
     backend = _backend(rngsuite, reseeded)
     first, second = backend.draw(continued)
     assert (first != second).all()
-    np.testing.assert_array_equal(backend.draw(reseeded)[0], backend.draw(reseeded)[0],
-                                  strict=True)
+    ph.assert_identical(backend.draw(reseeded)[0], backend.draw(reseeded)[0],
+                        f"{reseeded.id}: reseeding did not reproduce the draw")

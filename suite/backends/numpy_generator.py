@@ -59,8 +59,9 @@ class NumpyGenerator(NumpyAdapter):
     def children(self, handle: Any, how: str, n: int) -> list[Any]:
         bit_generator = handle.bit_generator
         if how == "SeedSequence.spawn":
-            return [np.random.Generator(type(bit_generator)(seq))
-                    for seq in bit_generator.seed_seq.spawn(n)]
+            # The public seed_seq is NumPy >= 1.25; before, the same object is _seed_seq.
+            seed_seq = getattr(bit_generator, "seed_seq", None) or bit_generator._seed_seq
+            return [np.random.Generator(type(bit_generator)(seq)) for seq in seed_seq.spawn(n)]
         if how == "Generator.spawn":
             return handle.spawn(n)
         if how == "jumped" and how in self.spawn_kinds:
