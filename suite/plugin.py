@@ -251,6 +251,16 @@ def _property_params(run: Run, name: str) -> list[tuple[str, Any, list[Backend]]
     raise KeyError(name)
 
 
+def absent_calls(backend: Backend, case: Case) -> str | None:
+    """Why the installed release cannot draw this case -- a call it does not have (newer than
+    it, or gone) -- or None when it has every call."""
+    absent = sorted({step.name for step in case.steps if not backend.supports(step)})
+    if not absent:
+        return None
+    release = prov.environment(backend.device).get(backend.library)
+    return f"{backend.name}: no {', '.join(absent)} in {backend.library} {release}"
+
+
 PROPERTY_FIXTURES = ("backend", "object_backend", "spawner", "forkable",
                      "cached_gaussian", "equivalent", "seed_fact", "divergence_witness",
                      "layout_backend")
@@ -270,11 +280,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     params, skipped = [], {}
     for case in run.cases:
-        reason = run.backends[case.backend].unavailable()
-        if reason is None:
-            params.append(pytest.param(case, id=case.id))
-        else:
+        backend = run.backends[case.backend]
+        reason = backend.unavailable()
+        if reason is not None:
             skipped.setdefault(case.backend, reason)
+            continue
+        absent = absent_calls(backend, case)
+        marks = [pytest.mark.skip(reason=absent)] if absent else []
+        params.append(pytest.param(case, id=case.id, marks=marks))
     # An unavailable backend or device is one skip with one clear line, not a skip per case.
     for backend, reason in skipped.items():
         params.append(pytest.param(None, id=backend,
