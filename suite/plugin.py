@@ -219,7 +219,8 @@ def _property_params(run: Run, name: str) -> list[tuple[str, Any, list[Backend]]
     if name == "spawner":
         return [(f"{b.name}:{how}", (b, how), [b]) for b in backends for how in b.spawn_kinds]
     if name == "forkable":
-        return [(b.name, b, [b]) for b in backends if b.fork() is not None]
+        # An unavailable backend is not asked (fork() would import torch); it is skipped.
+        return [(b.name, b, [b]) for b in backends if b.unavailable() or b.fork() is not None]
     if name == "layout_backend":
         return [(b.name, b, [b]) for b in backends if rows_for("layout", b.name, b.device)]
     if name == "cached_gaussian":
@@ -233,8 +234,9 @@ def _property_params(run: Run, name: str) -> list[tuple[str, Any, list[Backend]]
             for b in backends:
                 if not match_backend(row.backends, b.name, b.device):
                     continue
-                calls = [c for c in row.witness.get("calls", [None])
-                         if c is None or b.supports(parse_call(c.format(n=1)))]
+                # An unavailable backend is not asked which calls it has; it is skipped.
+                calls = [c for c in row.witness.get("calls", [None]) if c is None
+                         or b.unavailable() or b.supports(parse_call(c.format(n=1)))]
                 out.append((f"{row.guarantee}#{row.index + 1}:{b.name}", (b, row, calls[0]), [b]))
         return out
     if name == "seed_fact":

@@ -17,10 +17,12 @@ from suite.divergences import KNOWN, version_tuple
 
 
 def versions() -> dict[str, Any]:
-    """Library versions as tuples, for divergence conditions."""
+    """Library versions as tuples, for divergence conditions; a library that is not installed
+    is left out, so that a condition on its version does not apply."""
     env = prov.environment("cpu")
-    return {"numpy": version_tuple(env["numpy"]), "torch": version_tuple(env["torch"]),
-            "python": tuple(int(p) for p in platform.python_version_tuple()[:3])}
+    found = {"numpy": version_tuple(env["numpy"]), "torch": version_tuple(env["torch"]),
+             "python": tuple(int(p) for p in platform.python_version_tuple()[:3])}
+    return {name: version for name, version in found.items() if version is not None}
 
 
 def first_difference(expected: Sequence[np.ndarray],
