@@ -115,18 +115,24 @@ def _record(args: argparse.Namespace) -> int:
     from suite import engine
     from suite.backends import registry
     from suite.ledger import Ledger
+    from suite.plugin import absent_calls
 
     devices, cases = _select(args)
     ledger = Ledger.load(Path(args.ledger))
     backends = registry(devices)
     outcomes: Counter[str] = Counter()
     skipped: dict[str, str] = {}
+    absent: Counter[str] = Counter()
     conflicts = []
     for case in cases:
         backend = backends[case.backend]
         reason = backend.unavailable()
         if reason:
             skipped.setdefault(case.backend, reason)
+            continue
+        missing = absent_calls(backend, case)  # nothing to record for a call the release lacks
+        if missing:
+            absent[missing] += 1
             continue
         verdict = engine.check(case, backend, ledger)
         result = engine.record(verdict, ledger)
@@ -136,6 +142,8 @@ def _record(args: argparse.Namespace) -> int:
     written = ledger.save()
     for backend, reason in skipped.items():
         print(f"skipped {backend}: {reason}")
+    for reason, n in sorted(absent.items()):
+        print(f"skipped {n} case{'s' if n > 1 else ''} of {reason}")
     for message in conflicts:
         print(f"conflict: this environment is already recorded with other values\n{message}")
     print(f"recorded {sum(outcomes.values())} cases into {ledger.root}: "

@@ -256,11 +256,8 @@ def _property_params(run: Run, name: str) -> list[tuple[str, Any, list[Backend]]
 def absent_calls(backend: Backend, case: Case) -> str | None:
     """Why the installed release cannot draw this case -- a call it does not have (newer than
     it, or gone) -- or None when it has every call."""
-    absent = sorted({step.name for step in case.steps if not backend.supports(step)})
-    if not absent:
-        return None
-    release = prov.environment(backend.device).get(backend.library)
-    return f"{backend.name}: no {', '.join(absent)} in {backend.library} {release}"
+    absent = sorted({reason for step in case.steps if (reason := backend.absent(step))})
+    return f"{backend.name}: {'; '.join(absent)}" if absent else None
 
 
 PROPERTY_FIXTURES = ("backend", "object_backend", "spawner", "forkable",

@@ -81,3 +81,27 @@ def test_pandas_int_reseeds_every_call(catalog, backends):
     before = backends["pandas(int)"].fingerprint(handle)
     backends["pandas(int)"].run(handle, catalog["pandas(int):DataFrame_sample(5)@17"].steps[0])
     assert backends["pandas(int)"].fingerprint(handle) == before
+
+
+def test_a_torch_call_the_release_lacks_is_absent(monkeypatch):
+    """Where the installed torch lacks a call's function (a newer distribution), or the
+    ``generator=`` argument a torch.Generator stream passes (nn.init before it took one), the
+    torch backends say which and in which release; the default generator does not need it."""
+    import torch
+
+    from suite.backends import registry
+    from suite.catalog import parse_call
+
+    monkeypatch.setattr(torch.nn.init, "normal_", lambda tensor, mean=0.0, std=1.0: tensor)
+    monkeypatch.delattr(torch.distributions, "InverseGamma")
+    fresh = registry(["cpu"])  # what each backend found absent is kept per instance
+    generator, default = fresh["torch.Generator:cpu"], fresh["torch:cpu"]
+    init, inverse_gamma = parse_call("init_normal_(ones(5))"), parse_call(
+        "InverseGamma_sample(2.0,1.0,(5,))")
+    release = torch.__version__
+    assert generator.absent(init) == f"torch.nn.init.normal_ takes no generator= in torch {release}"
+    assert not generator.supports(init) and default.supports(init)
+    assert default.absent(inverse_gamma) == f"no torch.distributions.InverseGamma in torch {release}"
+    # ATen builtins have no Python signature: their operator schemas say whether generator= exists.
+    assert generator.absent(parse_call("rand_like(ones(5))")) is None
+    assert generator.absent(parse_call("normal_(5)")) is None

@@ -108,3 +108,23 @@ def test_report_upgrade_options(small_golden):
     unknown = run_cli("report", "--ledger", str(small_golden), "--from", "torch==1.0",
                       "--to", "torch==2")
     assert unknown.returncode == 2 and "no recorded environment has torch==1.0" in unknown.stderr
+
+
+def test_record_skips_a_call_the_release_lacks(small_golden, monkeypatch, capsys):
+    """python -m suite record draws nothing for a call the installed release lacks (here
+    torch.nn.init.normal_ without generator=, as before torch took one): it says so, once per
+    reason with the number of cases, and leaves the ledger as it was."""
+    import torch
+
+    from suite import cli
+
+    monkeypatch.setattr(torch.nn.init, "normal_", lambda tensor, mean=0.0, std=1.0: tensor)
+    before = tree_digest(small_golden)
+    code = cli.main(["record", "--ledger", str(small_golden),
+                     "--case", "torch.Generator:cpu:init_normal_(*"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert (f"skipped 8 cases of torch.Generator:cpu: torch.nn.init.normal_ takes no generator= "
+            f"in torch {torch.__version__}") in out
+    assert "recorded 0 cases" in out
+    assert tree_digest(small_golden) == before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 from typing import Any, Callable, ClassVar
@@ -9,7 +10,7 @@ from typing import Any, Callable, ClassVar
 import numpy as np
 
 from suite.backends.base import Adapter, CallSpec
-from suite.catalog import DType, Make
+from suite.catalog import Call, DType, Make
 
 
 def _torch() -> Any:
@@ -208,7 +209,7 @@ def _sampler(name: str):
 #: a tensor argument with the method's own arguments (``geometric_(ones(5),0.3)``).
 TENSOR_INPLACE = ("normal_", "uniform_", "exponential_", "random_", "cauchy_", "log_normal_",
                   "geometric_", "bernoulli_")
-#: ``torch.nn.init`` initializers that take generator= (torch >= 2.10); call names get an
+#: ``torch.nn.init`` initializers, which take generator= in recent releases; call names get an
 #: ``init_`` prefix (``init_normal_``), apart from the Tensor methods of the same name.
 INIT = ("uniform_", "normal_", "trunc_normal_", "xavier_uniform_", "xavier_normal_",
         "kaiming_uniform_", "kaiming_normal_", "orthogonal_", "sparse_")
@@ -287,6 +288,50 @@ TORCH_CALLS = {
         "n, lengths = {args}; torch.tensor(torch.utils.data.random_split(range(n), lengths{g})[0]"
         ".indices)"),
 }
+#: The public torch object each call makes, for finding out whether the installed release has it
+#: (``TorchAdapter.absent``).
+TARGETS = {
+    **{name: f"torch.{name}" for name in ("rand", "randn", "randint", "randperm", "normal",
+                                           "bernoulli", "multinomial", "poisson", "binomial",
+                                           "rand_like", "randn_like", "randint_like", "rrelu",
+                                           "rrelu_")},
+    **{name: f"torch.Tensor.{name}" for name in TENSOR_INPLACE},
+    **{f"{name}strided": f"torch.Tensor.{name}" for name in STRIDED},
+    **{f"init_{name}": f"torch.nn.init.{name}" for name in INIT},
+    **{name: f"torch.nn.functional.{name}" for name in (*FUNCTIONAL, *FRACTIONAL_MAX_POOL)},
+    **{f"{name}_sample": f"torch.distributions.{name}"
+       for name in (*DISTRIBUTIONS, "Wishart", *WRAPPERS)},
+    **{name: f"torch.utils.data.{name}" for name in SAMPLERS},
+    "dataloader_order": "torch.utils.data.DataLoader",
+    "random_split": "torch.utils.data.random_split",
+}
+assert TARGETS.keys() == TORCH_CALLS.keys()
+
+
+def _resolve(path: str) -> Any:
+    """The object a dotted ``torch.`` path names in the installed torch, or None."""
+    obj = _torch()
+    for part in path.split(".")[1:]:
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    return obj
+
+
+def _takes_generator(path: str, obj: Any) -> bool:
+    """Whether the callable accepts ``generator=``: by its signature for Python functions and
+    classes (``**kwargs`` may take it: a wrapper is given the benefit of the doubt); for ATen's
+    builtins (which have none), by the operator's schemas."""
+    import inspect
+
+    try:
+        params = inspect.signature(obj).parameters
+        return "generator" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+    except (TypeError, ValueError):
+        schemas = _torch()._C._jit_get_schemas_for_operator(f"aten::{path.rsplit('.', 1)[1]}")
+        return any(a.name == "generator" for s in schemas for a in s.arguments)
+
+
 #: Calls without generator=: they exist on the default generator (``torch:<device>``) only.
 NO_GENERATOR = (frozenset(FUNCTIONAL) | frozenset(FRACTIONAL_MAX_POOL)
                 | {f"{name}_sample" for name in (*DISTRIBUTIONS, "Wishart", *WRAPPERS)})
@@ -303,6 +348,8 @@ class TorchAdapter(Adapter):
     imports: ClassVar[str] = "import torch"
     # manual_seed takes [-2**63, 2**64 - 1]; negative seeds wrap to 2**64 + s.
     seed_range = (0, 2**64 - 1)
+    #: Whether calls get ``generator=`` (a torch.Generator stream) or draw from the default one.
+    passes_generator: ClassVar[bool] = False
 
     def __init__(self, device: str = "cpu") -> None:
         self.device = device
@@ -316,6 +363,24 @@ class TorchAdapter(Adapter):
             return "no CUDA device (torch.cuda.is_available() is False)"
         if kind == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
             return "no MPS device (torch.backends.mps.is_available() is False)"
+        return None
+
+    def absent(self, call: Call) -> str | None:
+        """The installed release lacks the call's function or class (it is newer: a distribution,
+        an initializer), or, where this backend passes ``generator=``, that argument."""
+        reason = super().absent(call)
+        if reason is None:
+            reason = self._absent(call.name)
+        return reason
+
+    @functools.lru_cache(maxsize=None)
+    def _absent(self, name: str) -> str | None:
+        path, release = TARGETS[name], _torch().__version__
+        obj = _resolve(path)
+        if obj is None:
+            return f"no {path} in torch {release}"
+        if self.passes_generator and not _takes_generator(path, obj):
+            return f"{path} takes no generator= in torch {release}"
         return None
 
     def provenance_keys(self) -> tuple[str, ...]:

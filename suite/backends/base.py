@@ -52,7 +52,10 @@ class Backend(Protocol):
         """The environment fields this backend's streams can depend on."""
 
     def supports(self, call: Call) -> bool:
-        """Whether the call exists on this backend."""
+        """Whether the call exists on this backend, in the installed release."""
+
+    def absent(self, call: Call) -> str | None:
+        """Why the installed release cannot make the call (it is newer, or gone), or None."""
 
     def draw(self, case: Case) -> list[np.ndarray]:
         """Seed the case's streams and return one array per step, in order."""
@@ -151,7 +154,14 @@ class Adapter:
         return (self.library, "system", "machine")
 
     def supports(self, call: Call) -> bool:
-        return call.name in self.calls
+        return self.absent(call) is None
+
+    def absent(self, call: Call) -> str | None:
+        if call.name in self.calls:
+            return None
+        from suite.provenance import environment
+
+        return f"no {call.name} in {self.library} {environment(self.device).get(self.library)}"
 
     def _spec(self, case: Case, call: Call) -> CallSpec:
         spec = self.calls.get(call.name)

@@ -16,10 +16,23 @@ class TorchGenerator(TorchAdapter):
     # Dropout variants and torch.distributions take no generator= argument, and init_sparse_
     # draws from the default generator too: they exist only on the default generator.
     calls = {k: v for k, v in TORCH_CALLS.items() if k not in NO_GENERATOR | GENERATOR_LEAKS}
+    passes_generator = True
 
     def __init__(self, device: str = "cpu") -> None:
         super().__init__(device)
         self.name = f"torch.Generator:{device}"
+
+    @property
+    def checkpoints(self) -> tuple[str, ...]:
+        # A torch.Generator pickles (and so deep-copies) only in newer releases (not in 2.0):
+        # before, the state API is its one checkpoint.
+        import pickle
+
+        try:
+            pickle.dumps(_torch().Generator(device=self.device))
+        except TypeError:
+            return ("state",)
+        return super().checkpoints
 
     def get_state(self, handle: Any) -> Any:
         return handle.get_state()
