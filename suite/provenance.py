@@ -55,6 +55,20 @@ def _version(dist: str) -> str | None:
         return None
 
 
+def _torch_cpu_capability(torch: Any) -> str | None:
+    """The ATen CPU kernels in use: AVX512, AVX2, DEFAULT, ... (what ATEN_CPU_CAPABILITY picks)."""
+    backends_cpu = getattr(torch.backends, "cpu", None)
+    if backends_cpu is not None:
+        return backends_cpu.get_cpu_capability()
+    # Before torch.backends.cpu (torch 2.0), the build summary names the same kernels, the
+    # generic ones as "NO AVX".
+    for line in torch.__config__.show().splitlines():
+        if "CPU capability usage:" in line:
+            value = line.split(":", 1)[1].strip()
+            return "DEFAULT" if value == "NO AVX" else value
+    return None
+
+
 @functools.lru_cache(maxsize=None)
 def environment(device: str = "cpu") -> dict[str, Any]:
     """The provenance record for draws made here on ``device``."""
@@ -81,7 +95,7 @@ def environment(device: str = "cpu") -> dict[str, Any]:
 
         env["torch"] = torch.__version__
         env["cuda"] = torch.version.cuda
-        env["torch_cpu_capability"] = torch.backends.cpu.get_cpu_capability()
+        env["torch_cpu_capability"] = _torch_cpu_capability(torch)
         if device.startswith("cuda") and torch.cuda.is_available():
             props = torch.cuda.get_device_properties(torch.device(device))
             env["gpu"] = props.name
