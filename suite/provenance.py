@@ -56,16 +56,15 @@ def _version(dist: str) -> str | None:
 
 
 def _torch_cpu_capability(torch: Any) -> str | None:
-    """The ATen CPU kernels in use: AVX512, AVX2, DEFAULT, ... (what ATEN_CPU_CAPABILITY picks)."""
+    """The ATen CPU kernels in use (what ATEN_CPU_CAPABILITY picks), as the release names them:
+    AVX512, AVX2, and for the generic kernels "NO AVX" up to torch 2.8, "DEFAULT" since 2.9."""
     backends_cpu = getattr(torch.backends, "cpu", None)
     if backends_cpu is not None:
         return backends_cpu.get_cpu_capability()
-    # Before torch.backends.cpu (torch 2.0), the build summary names the same kernels, the
-    # generic ones as "NO AVX".
+    # Before torch.backends.cpu (torch 2.0), the build summary names the same kernels.
     for line in torch.__config__.show().splitlines():
         if "CPU capability usage:" in line:
-            value = line.split(":", 1)[1].strip()
-            return "DEFAULT" if value == "NO AVX" else value
+            return line.split(":", 1)[1].strip()
     return None
 
 
