@@ -98,6 +98,24 @@ class Divergence:
         self.differed += differed
         self.seen_on.add(backend)
 
+    def witness_variables(self, call: str | None = None) -> dict[str, Any]:
+        """The witness example's variables, as a condition sees them."""
+        from suite.catalog import parse_call
+
+        variables = {k: v for k, v in self.witness.items() if k in VARIABLES}
+        if "seed" in self.witness:
+            variables.setdefault("a", self.witness["seed"])
+        if call is not None:
+            dtype = dict(parse_call(call.format(n=1)).kwargs).get("dtype")
+            variables["dtype"] = str(dtype) if dtype is not None else None
+        return variables
+
+    def applies_here(self, versions: dict[str, Any], call: str | None = None) -> bool:
+        """Whether the row can hold for the installed releases: its witness meets its condition."""
+        if self.when is None:
+            return True
+        return self.when({**versions, "device": "cpu", **self.witness_variables(call)})
+
     @property
     def condition(self) -> str:
         calls = f"calls {', '.join(self.calls)}" if self.calls else ""
@@ -136,10 +154,12 @@ class Observations:
         return next((r for r in self.rows if r.applies(guarantee, backend, call, variables)),
                     None)
 
-    def stale(self) -> list[Divergence]:
-        """Rows whose guarantee ran on a backend they name, yet matched no example."""
+    def stale(self, versions: dict[str, Any]) -> list[Divergence]:
+        """Rows that hold for the installed releases and whose guarantee ran on a backend they
+        name, yet matched no example."""
         return [r for r in self.rows if r.matched == 0 and any(
-            g == r.guarantee and match_backend(r.backends, b) for g, b in self.ran)]
+            g == r.guarantee and match_backend(r.backends, b) for g, b in self.ran)
+            and any(r.applies_here(versions, c) for c in r.witness.get("calls", [None]))]
 
 
 KNOWN = Observations(load_divergences())

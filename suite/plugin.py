@@ -237,7 +237,12 @@ def _property_params(run: Run, name: str) -> list[tuple[str, Any, list[Backend]]
                 # An unavailable backend is not asked which calls it has; it is skipped.
                 calls = [c for c in row.witness.get("calls", [None]) if c is None
                          or b.unavailable() or b.supports(parse_call(c.format(n=1)))]
-                out.append((f"{row.guarantee}#{row.index + 1}:{b.name}", (b, row, calls[0]), [b]))
+                ident = f"{row.guarantee}#{row.index + 1}:{b.name}"
+                if not row.applies_here(versions(), calls[0]):
+                    # A divergence of other releases (its `when` names versions): not here.
+                    out.append((ident, None, [b]))
+                    continue
+                out.append((ident, (b, row, calls[0]), [b]))
         return out
     if name == "seed_fact":
         out = []
@@ -272,6 +277,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             params = []
             for ident, value, involved in _property_params(run, name):
                 reasons = [f"{b.name}: {r}" for b in involved if (r := b.unavailable())]
+                if value is None:
+                    reasons.append(f"{ident}: does not apply to the installed releases")
                 marks = [pytest.mark.skip(reason=reasons[0])] if reasons else []
                 params.append(pytest.param(value, id=ident, marks=marks))
             metafunc.parametrize(name, params)
@@ -319,7 +326,9 @@ def divergence_table() -> "Any":
 
     from suite.divergences import KNOWN
 
-    stale = {r.index for r in KNOWN.stale()}
+    from suite.pytest_helpers import versions
+
+    stale = {r.index for r in KNOWN.stale(versions())}
     rows = [{"guarantee": r.guarantee, "backends": ", ".join(r.backends),
              "condition": r.condition, "instead": r.expect,
              "seen": f"{r.matched} matched, {r.differed} differed"
@@ -338,7 +347,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if KNOWN.ran:
         tr.section("rngsuite known divergences")
         tr.write_line(divergence_table().to_markdown(index=False))
-        for row in KNOWN.stale():
+        from suite.pytest_helpers import versions
+
+        for row in KNOWN.stale(versions()):
             tr.write_line(f"stale known divergence: {row.guarantee} on {', '.join(row.backends)} "
                           f"({row.condition}) matched no example; is it fixed? {row.source}")
     if not run.verdicts:

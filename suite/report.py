@@ -86,12 +86,18 @@ class Spec:
             or version.startswith(self.version + "+")
 
 
+#: Names one condition has had in different releases: torch calls its generic CPU kernels
+#: "NO AVX" up to 2.8 and "DEFAULT" from 2.9 (the ledger keeps each release's own name).
+CONDITION_ALIASES = {"NO_AVX": "DEFAULT"}
+
+
 def _split(label: str, package: str) -> tuple[str, str] | None:
     """``torch-2.13.0+cpu/AVX512/Linux/x86_64`` -> (``2.13.0+cpu``, ``AVX512/Linux/x86_64``)."""
     parts = label.split("/")
     for i, part in enumerate(parts):
         if part.startswith(package + "-"):
-            return part[len(package) + 1:], "/".join(parts[:i] + parts[i + 1:])
+            rest = [CONDITION_ALIASES.get(p, p) for p in parts[:i] + parts[i + 1:]]
+            return part[len(package) + 1:], "/".join(rest)
     return None
 
 
