@@ -20,7 +20,7 @@ from suite import provenance as prov
 from suite.backends import Backend
 from suite.catalog import Case
 from suite.compare import DEFAULT_ULP, Comparison, compare
-from suite.ledger import Draw, Era, Ledger
+from suite.ledger import Era, Ledger
 
 _RANK = {"identical": 0, "within-ulp": 1, "different": 2, "shape": 3, "dtype": 4}
 
@@ -83,20 +83,10 @@ def _compare_era(era: Era, draws: list[np.ndarray], ledger: Ledger, case: Case, 
     for i, (want, got) in enumerate(zip(era.draws, draws)):
         if want.matches(got):
             continue
-        return i, _compare_draw(want, got, ledger, f"case {case.id!r} era {era.name} draw {i}",
-                                ulp=ulp)
+        # compare() also classes a dtype or shape change.
+        return i, compare(ledger.full(want, entry=f"case {case.id!r} era {era.name} draw {i}"),
+                          got, ulp=ulp)
     return None, Comparison("identical")
-
-
-def _compare_draw(want: Draw, got: np.ndarray, ledger: Ledger, entry: str, *,
-                  ulp: int) -> Comparison:
-    kinds = {"expected_type": f"{want.dtype}{list(want.shape)}",
-             "actual_type": f"{got.dtype}{list(got.shape)}", "threshold": ulp}
-    if want.dtype != str(got.dtype):
-        return Comparison("dtype", **kinds)
-    if want.shape != tuple(got.shape):
-        return Comparison("shape", **kinds)
-    return compare(ledger.full(want, entry=entry), got, ulp=ulp)
 
 
 def check(case: Case, backend: Backend, ledger: Ledger, *, ulp: int = DEFAULT_ULP) -> Verdict:

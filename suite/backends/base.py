@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import pickle
+import string
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Mapping, Protocol, Sequence, runtime_checkable
 
@@ -113,6 +114,13 @@ class Adapter:
     def seed_snippet(self, seeds: Sequence[int]) -> tuple[str, list[str]]:
         """Statements that seed the streams, and each stream's expression."""
         raise NotImplementedError
+
+    @staticmethod
+    def stream_names(seeds: Sequence[int], prefix: str) -> list[str]:
+        """Snippet names of the streams: ``g`` for one, ``ga``, ``gb``... for several."""
+        if len(seeds) == 1:
+            return [prefix]
+        return [f"{prefix}{string.ascii_lowercase[i]}" for i in range(len(seeds))]
 
     def make(self, maker: Make) -> Any:
         """Build an array argument with this backend's library."""

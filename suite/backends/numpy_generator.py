@@ -3,7 +3,6 @@ bit generator NumPy ships."""
 
 from __future__ import annotations
 
-import string
 from typing import Any, Sequence
 
 import numpy as np
@@ -82,8 +81,7 @@ class NumpyGenerator(NumpyAdapter):
         return [self._construct(s) for s in seeds]
 
     def seed_snippet(self, seeds: Sequence[int]) -> tuple[str, list[str]]:
-        names = [f"g{string.ascii_lowercase[i]}" if len(seeds) > 1 else "g"
-                 for i in range(len(seeds))]
+        names = self.stream_names(seeds, "g")
         return "; ".join(f"{n} = {self._construct_text(s)}" for n, s in zip(names, seeds)), names
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import string
 from typing import Any, Sequence
 
 import numpy as np
@@ -30,8 +29,7 @@ class NumpyRandomState(NumpyAdapter):
         handle.set_state(state)
 
     def seed_snippet(self, seeds: Sequence[int]) -> tuple[str, list[str]]:
-        names = [f"rs{string.ascii_lowercase[i]}" if len(seeds) > 1 else "rs"
-                 for i in range(len(seeds))]
+        names = self.stream_names(seeds, "rs")
         return "; ".join(f"{n} = np.random.RandomState({s})" for n, s in zip(names, seeds)), names
 
 

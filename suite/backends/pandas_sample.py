@@ -29,7 +29,6 @@ Calls sample a fixed 100-row object, ``pd.DataFrame({'x': range(100)})`` or
 from __future__ import annotations
 
 import importlib.util
-import string
 from dataclasses import dataclass
 from typing import Any, ClassVar, Sequence
 
@@ -110,10 +109,6 @@ class _PandasAdapter(NumpyAdapter):
     def to_numpy(self, value: Any) -> np.ndarray:
         return np.asarray(value, dtype=np.int64)
 
-    def _names(self, seeds: Sequence[int], prefix: str) -> list[str]:
-        return [f"{prefix}{string.ascii_lowercase[i]}" if len(seeds) > 1 else prefix
-                for i in range(len(seeds))]
-
 
 class PandasInt(_PandasAdapter):
     """``df.sample(..., random_state=s)``: every call re-seeds (see the module docstring)."""
@@ -147,7 +142,7 @@ class PandasRandomState(_PandasAdapter):
         return [np.random.RandomState(s) for s in seeds]
 
     def seed_snippet(self, seeds: Sequence[int]) -> tuple[str, list[str]]:
-        names = self._names(seeds, "rs")
+        names = self.stream_names(seeds, "rs")
         return "; ".join(f"{n} = np.random.RandomState({s})" for n, s in zip(names, seeds)), names
 
     def get_state(self, handle: Any) -> Any:
@@ -168,7 +163,7 @@ class PandasGenerator(_PandasAdapter):
         return [np.random.default_rng(s) for s in seeds]
 
     def seed_snippet(self, seeds: Sequence[int]) -> tuple[str, list[str]]:
-        names = self._names(seeds, "g")
+        names = self.stream_names(seeds, "g")
         return "; ".join(f"{n} = np.random.default_rng({s})" for n, s in zip(names, seeds)), names
 
     def get_state(self, handle: Any) -> Any:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import string
 from typing import Any, ClassVar, Sequence
 
 import numpy as np
@@ -103,8 +102,7 @@ class PythonRandom(_PythonAdapter):
         return [random.Random(s) for s in seeds]
 
     def seed_snippet(self, seeds: Sequence[int]) -> tuple[str, list[str]]:
-        names = [f"r{string.ascii_lowercase[i]}" if len(seeds) > 1 else "r"
-                 for i in range(len(seeds))]
+        names = self.stream_names(seeds, "r")
         return "; ".join(f"{n} = random.Random({s})" for n, s in zip(names, seeds)), names
 
 

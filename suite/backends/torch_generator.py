@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import string
 from typing import Any, Sequence
 
 from suite.backends._torch import (GENERATOR_LEAKS, NO_GENERATOR, TORCH_CALLS, TorchAdapter,
@@ -45,8 +44,7 @@ class TorchGenerator(TorchAdapter):
         return [torch.Generator(device=self.device).manual_seed(s) for s in seeds]
 
     def seed_snippet(self, seeds: Sequence[int]) -> tuple[str, list[str]]:
-        names = [f"g{string.ascii_lowercase[i]}" if len(seeds) > 1 else "g"
-                 for i in range(len(seeds))]
+        names = self.stream_names(seeds, "g")
         return "; ".join(f"{n} = torch.Generator(device={self.device!r}).manual_seed({s})"
                          for n, s in zip(names, seeds)), names
 
