@@ -192,14 +192,13 @@ def _bisect(args: argparse.Namespace) -> int:
     from suite.backends import registry
     from suite.compare import compare
     from suite.ledger import Ledger
-    from suite.report import _split
 
     case = {c.id: c for c in _select(argparse.Namespace(device="cpu", case=[]))[1]}.get(args.case)
     if case is None:
         raise LookupError(f"unknown case {args.case!r} (python -m suite list shows them)")
     backend = registry([case.device])[case.backend]
     here = prov.label(prov.environment(backend.device), backend.provenance_keys())
-    split = _split(here, args.package)
+    split = prov.split_label(here, args.package)
     if split is None:
         raise LookupError(f"{case.backend} streams do not depend on {args.package}")
     lf = Ledger.load(Path(args.ledger)).files.get(case.backend)
@@ -209,7 +208,7 @@ def _bisect(args: argparse.Namespace) -> int:
     def draw(version: str):
         # A release recorded here, in this machine's conditions, is read from the ledger.
         for label in (lf.environments if lf else {}):
-            got = _split(label, args.package)
+            got = prov.split_label(label, args.package)
             if got and got[0].split("+")[0] == version and got[1] == split[1]:
                 era = next((e for e in lf.cases.get(case.id, []) if label in e.environments), None)
                 if era is not None:

@@ -38,6 +38,10 @@ class Verdict:
     step: int | None = None  # the first step whose draw differs
     comparison: Comparison | None = None
     draws: list[np.ndarray] | None = None
+    #: When a release the ledger has not seen changes a stream: the label of the newest
+    #: recorded release before it, in the same other conditions (the last one that agreed).
+    predecessor: str | None = None
+    newest: bool = False  # the running release is newer than every recorded one
 
     @property
     def ok(self) -> bool:
@@ -55,10 +59,20 @@ class Verdict:
                  f"  running:   {prov.describe(self.env, keys)}  [{self.label}]"]
         if self.era is not None:
             envs = self.era.environments
-            first = ledger.provenance(case.backend, envs[0])
+            # The environment to name: the release an upgrade came from, else the first seen.
+            shown = self.predecessor if self.predecessor in envs else envs[0]
+            first = ledger.provenance(case.backend, shown)
             more = f" and {len(envs) - 1} more" if len(envs) > 1 else ""
             lines.append(f"  recorded:  era {self.era.name}, seen on "
-                         f"{prov.describe(first, keys)}{more}  [{', '.join(envs)}]")
+                         f"{prov.describe(first, keys)}{more}  [{shown}{', ...' if more else ''}]")
+        if self.predecessor is not None:
+            release = prov.split_label(self.predecessor, self.backend.library)
+            where = ("newer than every recorded release" if self.newest
+                     else "not recorded before")
+            lines.append(f"  last release that agreed: {self.backend.library} "
+                         f"{release[0] if release else self.predecessor} (era "
+                         f"{self.era and self.era.name}); the running release is {where}, "
+                         f"so the stream changed after it")
         if self.comparison is not None and self.step is not None:
             step = case.steps[self.step]
             lines.append(f"  draw {self.step + 1} of {len(case.steps)} ({step}): "
@@ -89,6 +103,27 @@ def _compare_era(era: Era, draws: list[np.ndarray], ledger: Ledger, case: Case, 
     return None, Comparison("identical")
 
 
+def _predecessor(eras: list[Era], label: str, package: str) -> tuple[Era, str, bool] | None:
+    """The era and label of the newest recorded release of ``package`` not newer than the one
+    in ``label``, in the same other conditions; and whether ``label``'s release is the newest."""
+    here = prov.split_label(label, package)
+    mine = here and prov.release(here[0])
+    if not mine:
+        return None
+    best, newest = None, True
+    for era in eras:
+        for other in era.environments:
+            split = prov.split_label(other, package)
+            theirs = split and split[1] == here[1] and prov.release(split[0])
+            if not theirs:
+                continue
+            if theirs > mine:
+                newest = False
+            elif best is None or theirs > best[0]:
+                best = (theirs, era, other)
+    return (best[1], best[2], newest) if best else None
+
+
 def check(case: Case, backend: Backend, ledger: Ledger, *, ulp: int = DEFAULT_ULP) -> Verdict:
     """Draw the case here and judge it against its recorded eras."""
     env = prov.environment(backend.device)
@@ -112,7 +147,14 @@ def check(case: Case, backend: Backend, ledger: Ledger, *, ulp: int = DEFAULT_UL
     if match is not None:
         verdict.status, verdict.era = "matches", match
         return verdict
-    # No era matches: explain the difference from the closest one.
+    # No era matches. A release the ledger has not seen is judged against the newest recorded
+    # release before it in the same conditions: that is the stream an upgrade would expect.
+    found = _predecessor(eras, label, backend.library)
+    if found is not None:
+        verdict.status, verdict.era, verdict.predecessor, verdict.newest = "changed", *found
+        verdict.step, verdict.comparison = results[found[0].name]
+        return verdict
+    # Otherwise explain the difference from the closest era.
     closest = min(eras, key=lambda e: (_RANK[results[e.name][1].kind],
                                        results[e.name][1].n_diff, -eras.index(e)))
     verdict.status, verdict.era = "changed", closest

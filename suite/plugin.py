@@ -113,12 +113,12 @@ class Run:
 
     def drawn_before(self, backend: Backend, case: Case) -> list[str]:
         """Releases of the backend's library, up to the installed one, that drew this case."""
-        from suite.report import _split, version_key
+        from suite.report import version_key
 
         installed = prov.environment(backend.device).get(backend.library)
         found = {split[0] for era in self.ledger.eras(case.backend, case.id)
                  for label in era.environments
-                 if (split := _split(label, backend.library)) and installed
+                 if (split := prov.split_label(label, backend.library)) and installed
                  and version_key(split[0]) <= version_key(installed)}
         return sorted(found, key=version_key)
 

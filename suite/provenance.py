@@ -116,6 +116,32 @@ def label(env: dict[str, Any], keys: Iterable[str]) -> str:
     return "/".join(parts)
 
 
+#: Names one condition has had in different releases: torch calls its generic CPU kernels
+#: "NO AVX" up to 2.8 and "DEFAULT" from 2.9 (the ledger keeps each release's own name).
+CONDITION_ALIASES = {"NO_AVX": "DEFAULT"}
+
+
+def split_label(label: str, package: str) -> tuple[str, str] | None:
+    """``torch-2.13.0+cpu/AVX512/Linux/x86_64`` -> (``2.13.0+cpu``, ``AVX512/Linux/x86_64``):
+    the package's version, and the other conditions under their current names."""
+    parts = label.split("/")
+    for i, part in enumerate(parts):
+        if part.startswith(package + "-"):
+            rest = [CONDITION_ALIASES.get(p, p) for p in parts[:i] + parts[i + 1:]]
+            return part[len(package) + 1:], "/".join(rest)
+    return None
+
+
+def release(version: str):
+    """``2.14.1+cu130`` -> Version("2.14.1"): builds of one release (CPU, CUDA) rank equal."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(version.split("+", 1)[0])
+    except InvalidVersion:
+        return None
+
+
 def describe(env: dict[str, Any], keys: Iterable[str]) -> str:
     """A short human description of the fields that matter (``torch 2.13.0+cpu, AVX512``)."""
     return ", ".join(f"{k} {env.get(k)}" for k in keys)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from suite import provenance as prov
 from suite.compare import DEFAULT_ULP, compare
 from suite.ledger import Ledger
 
@@ -86,21 +87,6 @@ class Spec:
             or version.startswith(self.version + "+")
 
 
-#: Names one condition has had in different releases: torch calls its generic CPU kernels
-#: "NO AVX" up to 2.8 and "DEFAULT" from 2.9 (the ledger keeps each release's own name).
-CONDITION_ALIASES = {"NO_AVX": "DEFAULT"}
-
-
-def _split(label: str, package: str) -> tuple[str, str] | None:
-    """``torch-2.13.0+cpu/AVX512/Linux/x86_64`` -> (``2.13.0+cpu``, ``AVX512/Linux/x86_64``)."""
-    parts = label.split("/")
-    for i, part in enumerate(parts):
-        if part.startswith(package + "-"):
-            rest = [CONDITION_ALIASES.get(p, p) for p in parts[:i] + parts[i + 1:]]
-            return part[len(package) + 1:], "/".join(rest)
-    return None
-
-
 def upgrade(ledger: Ledger, old: Spec, new: Spec, *, ulp: int = DEFAULT_ULP) -> pd.DataFrame:
     """Every case whose era differs between the two releases, in the same other conditions
     (CPU capability, machine...), with how far apart the values are and the first recorded
@@ -112,7 +98,7 @@ def upgrade(ledger: Ledger, old: Spec, new: Spec, *, ulp: int = DEFAULT_ULP) -> 
         lf = ledger.files[backend]
         by_rest: dict[str, list[tuple[str, str]]] = {}
         for label in lf.environments:
-            split = _split(label, old.package)
+            split = prov.split_label(label, old.package)
             if split:
                 by_rest.setdefault(split[1], []).append((split[0], label))
         for rest, versions in by_rest.items():

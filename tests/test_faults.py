@@ -52,3 +52,30 @@ def test_a_removed_sampler_fails_instead_of_skipping():
     assert result.returncode == 1, out + result.stderr
     assert "removed or renamed in this release?" in out
     assert "yet torch 2.0.1" in out and "VonMises_sample" in out
+
+
+def test_a_new_release_that_changes_a_stream_names_the_last_release_that_agreed():
+    """On a release newer than every recorded one, a changed stream names the newest recorded
+    release in the same conditions (the last that agreed) and is compared with its era."""
+    result = run_cli("verify", "--case", "torch:cpu:rand(5)@17",
+                     plugins=("torch_next_release", "torch_rand_one_ulp"))
+    out = result.stdout
+    assert result.returncode == 1, out + result.stderr
+    assert "torch:cpu:rand(5)@17: stream changed" in out
+    assert "running:   torch 2.99.0+cpu" in out
+    assert "last release that agreed: torch 2.15.0" in out, out
+    assert "newer than every recorded release" in out
+    assert "within 8 ULP: 5 of 5 elements differ, max 1 ULP" in out
+
+
+def test_a_new_release_that_keeps_the_streams_matches():
+    """On a release newer than every recorded one, unchanged streams match their eras (and
+    record mode would add the release to them)."""
+    result = run_cli("verify", "--case", "torch:cpu:rand*", "--case", "torch:cpu:randn*",
+                     plugins=("torch_next_release",))
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    assert "| torch:cpu " in out and "changed" in out
+    row = next(line for line in out.splitlines() if line.startswith("| torch:cpu "))
+    conforms, matches, changed = (int(c) for c in row.split("|")[2:5])
+    assert conforms == 0 and matches > 0 and changed == 0, row
