@@ -56,6 +56,8 @@ def ledger_tables(ledger: Ledger, *, changed_only: bool = False) -> str:
     from suite.coverage import coverage_table
 
     parts = ["# rngsuite ledger", "", overview(ledger).to_markdown(), "",
+             "## Stream changes between neighbouring recorded releases", "",
+             changes_markdown(ledger),
              "## Known divergences", "", known_divergences().to_markdown(index=False), "",
              "## Sampling calls of the installed libraries", "", coverage_table(), ""]
     for backend in sorted(ledger.files):
@@ -133,6 +135,99 @@ def upgrade(ledger: Ledger, old: Spec, new: Spec, *, ulp: int = DEFAULT_ULP) -> 
                                        "max ULP", "first release"])
 
 
+def _call_name(backend: str, case_id: str) -> str:
+    """``torch:cpu:randn(1000)@17`` -> ``randn``; several steps join with ``;``."""
+    body = case_id[len(backend) + 1:].rsplit("@", 1)[0]
+    names = dict.fromkeys(step.split("(", 1)[0].split(".")[-1] for step in body.split(";"))
+    return ";".join(names)
+
+
+def _bit_stream(lf, package: str, before: str, after: str, cache: dict) -> str:
+    """Whether the backend's bit stream kept its values between two environments, judged by
+    the cases that draw the words themselves (``reference.BIT_STREAM_CALLS``): "unchanged"
+    (so the transform changed), "changed", or "not recorded"."""
+    from suite.reference import BIT_STREAM_CALLS
+
+    key = (lf.backend, before, after)
+    if key not in cache:
+        calls = BIT_STREAM_CALLS.get(package, ())
+        verdicts = set()
+        for case_id, eras in lf.cases.items():
+            if _call_name(lf.backend, case_id) not in calls:
+                continue
+            era_of = {env: era for era in eras for env in era.environments}
+            a, b = era_of.get(before), era_of.get(after)
+            if a is not None and b is not None:
+                verdicts.add(a is b)
+        cache[key] = ("not recorded" if not verdicts else
+                      "unchanged: the transform changed" if verdicts == {True}
+                      else "changed")
+    return cache[key]
+
+
+def changes(ledger: Ledger, *, ulp: int = DEFAULT_ULP) -> pd.DataFrame:
+    """Every stream change between neighbouring recorded releases of a package, in the same
+    other conditions, attributed to the first release that has it: one row per (package,
+    release, backend, call), with the cases, the conditions and how far the values moved."""
+    rows, cache = [], {}
+    for backend in sorted(ledger.files):
+        lf = ledger.files[backend]
+        for package in ("numpy", "torch", "pandas", "python"):
+            by_rest: dict[str, list[tuple[str, str]]] = {}
+            for label in lf.environments:
+                if split := prov.split_label(label, package):
+                    by_rest.setdefault(split[1], []).append((split[0], label))
+            for rest, versions in by_rest.items():
+                versions.sort(key=lambda v: version_key(v[0]))
+                for case_id, eras in lf.cases.items():
+                    era_of = {env: era for era in eras for env in era.environments}
+                    for (v0, l0), (v1, l1) in zip(versions, versions[1:]):
+                        a, b = era_of.get(l0), era_of.get(l1)
+                        if a is None or b is None or a is b:
+                            continue
+                        result = next((compare(ledger.full(x), ledger.full(y), ulp=ulp)
+                                       for x, y in zip(a.draws, b.draws)
+                                       if x.sha256 != y.sha256 or x.shape != y.shape), None)
+                        stream = _bit_stream(lf, package, l0, l1, cache)
+                        rows.append({"package": package, "release": v1.split("+")[0],
+                                     "previous": v0.split("+")[0], "backend": backend,
+                                     "call": _call_name(backend, case_id), "case": case_id,
+                                     "conditions": rest,
+                                     "change": result.label if result else "different",
+                                     "max ULP": result.max_ulp if result else None,
+                                     "bit stream": stream})
+    frame = pd.DataFrame(rows, columns=["package", "release", "previous", "backend", "call",
+                                        "case", "conditions", "change", "max ULP",
+                                        "bit stream"])
+    if not len(frame):
+        return frame.drop(columns=["case"]).assign(cases=[])
+    summary = frame.groupby(["package", "previous", "release", "backend", "call"], sort=False)
+    out = summary.agg(cases=("case", "nunique"),
+                      conditions=("conditions", lambda c: ", ".join(sorted(set(c)))),
+                      change=("change", lambda c: ", ".join(sorted(set(c)))),
+                      max_ulp=("max ULP", "max"),
+                      bit_stream=("bit stream", lambda c: ", ".join(sorted(set(c))))
+                      ).reset_index()
+    out = out.rename(columns={"max_ulp": "max ULP", "bit_stream": "bit stream"})
+    order = out["release"].map(version_key)
+    return out.assign(_o=order).sort_values(["package", "_o", "backend", "call"]).drop(
+        columns="_o").reset_index(drop=True)
+
+
+def changes_markdown(ledger: Ledger, *, ulp: int = DEFAULT_ULP) -> str:
+    """The changes table with a one-line tally: what an upgrade across the ledger changes."""
+    frame = changes(ledger, ulp=ulp)
+    if not len(frame):
+        return "No stream changed between neighbouring recorded releases.\n"
+    steps = frame.groupby(["package", "release"]).ngroups
+    tally = (f"{int(frame['cases'].sum())} changed cases in {len(frame)} (backend, call) pairs, "
+             f"across {steps} release steps: "
+             + "; ".join(f"{pkg} {rel}: {', '.join(dict.fromkeys(g['call']))}"
+                         for (pkg, rel), g in frame.groupby(["package", "release"], sort=False)))
+    frame["max ULP"] = [("–" if pd.isna(u) else f"{int(u):,}") for u in frame["max ULP"]]
+    return tally + "\n\n" + frame.to_markdown(index=False) + "\n"
+
+
 def upgrade_markdown(ledger: Ledger, old: Spec, new: Spec, *, ulp: int = DEFAULT_ULP) -> str:
     frame = upgrade(ledger, old, new, ulp=ulp)
     title = (f"# Upgrading {old.package} {old.version} -> {new.version}: "
@@ -146,6 +241,14 @@ _PALETTE = ("#cfe8ff", "#ffd8a8", "#c3f0c8", "#f8c4d8", "#e4d4ff", "#fff3a3", "#
             "#f2d0c4")
 
 
+def _changes_html(ledger: Ledger) -> str:
+    frame = changes(ledger)
+    if not len(frame):
+        return "<p>No stream changed between neighbouring recorded releases.</p>"
+    frame["max ULP"] = [("–" if pd.isna(u) else f"{int(u):,}") for u in frame["max ULP"]]
+    return frame.to_html(index=False)
+
+
 def ledger_html(ledger: Ledger, *, changed_only: bool = True) -> str:
     """A self-contained page: per backend, cases x environments, one colour per era."""
     out = ["<!doctype html><meta charset='utf-8'><title>rngsuite ledger</title>",
@@ -156,7 +259,9 @@ def ledger_html(ledger: Ledger, *, changed_only: bool = True) -> str:
            "<h1>rngsuite ledger</h1>",
            f"<p>{'Cases recorded with more than one era' if changed_only else 'Every case'}"
            ", by environment; each colour is one era (A, B, C, ...) of that case.</p>",
-           overview(ledger).to_html()]
+           overview(ledger).to_html(),
+           "<h2>Stream changes between neighbouring recorded releases</h2>",
+           _changes_html(ledger)]
     for backend in sorted(ledger.files):
         frame = ledger_frame(ledger, backend)
         if changed_only:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from suite.ledger import Ledger
-from suite.report import Spec, ledger_html, upgrade, version_key
+from suite.report import Spec, changes, changes_markdown, ledger_html, upgrade, version_key
 
 
 def _arrays(seed, ulp_shift=0):
@@ -71,3 +71,44 @@ def test_html_colours_each_era(releases):
     colours = {cell.split("background:")[1][:7] for cell in row.split("<td class=era")[1:]}
     assert len(colours) == 2
     assert "torch:cpu:c(5)@1" not in page  # one era only: not shown
+
+
+def test_changes_attribute_each_change_to_the_first_release_that_has_it(releases):
+    """Every change between neighbouring releases is listed once per call, at the release
+    that first has it, with its conditions; a case that never changed is not listed."""
+    frame = changes(releases)
+    got = {(r.release, r.previous, r.call): (r.cases, r.conditions, r.change)
+           for _, r in frame.iterrows()}
+    both = "AVX2/Linux/x86_64, DEFAULT/Linux/x86_64"
+    assert got == {("2.5.0", "2.4.1", "a"): (1, both, "within 8 ULP"),
+                   ("2.10.2", "2.5.0", "b"): (1, both, "different")}
+    # No case draws the words themselves here, so the report cannot tell where it changed.
+    assert set(frame["bit stream"]) == {"not recorded"}
+    text = changes_markdown(releases)
+    assert text.startswith("2 changed cases in 2 (backend, call) pairs, across 2 release steps")
+    assert "torch 2.5.0: a; torch 2.10.2: b" in text
+
+
+def test_changes_of_the_committed_ledger_include_the_known_ones():
+    """The committed ledger shows the stream changes the recorded releases are known for."""
+    from pathlib import Path
+
+    frame = changes(Ledger.load(Path(__file__).resolve().parent.parent / "golden"))
+    found = {(r.package, r.release, r.call): r["bit stream"] for _, r in frame.iterrows()}
+    # Each of these changed its transform; the words under it (random_raw, rand) kept theirs.
+    transform = "unchanged: the transform changed"
+    assert found[("torch", "2.7.1", "exponential_")] == transform  # MKL dropped: pytorch#146174
+    assert found[("torch", "2.2.2", "VonMises_sample")] == transform
+    assert found[("numpy", "2.3.5", "wald")] == transform
+
+
+def test_changes_tell_a_changed_bit_stream_from_a_changed_transform(releases):
+    """With a case that draws the words themselves (torch's rand), a change where those words
+    moved too is 'changed' and one where they stayed is 'the transform changed'."""
+    for label in releases.files["torch:cpu"].environments:
+        newest = version_key(label.split("/")[0]) >= version_key("torch-2.10.0")
+        releases.record("torch:cpu", "torch:cpu:rand(5)@1", label, {}, _arrays(6 if newest else 5))
+    frame = changes(releases)
+    stream = {r.call: r["bit stream"] for _, r in frame.iterrows()}
+    assert stream == {"a": "unchanged: the transform changed", "b": "changed",
+                      "rand": "changed"}
