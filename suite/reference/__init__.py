@@ -1,0 +1,91 @@
+"""Reference models: executable, vectorised NumPy models of each stream, written from the
+algorithms' published descriptions and the libraries' source, independent of the libraries.
+
+A model is an oracle the suite checks the live library against (``suite/test_reference.py``),
+it tells a change in the bit stream from a change in the transform built on it, and it predicts
+values for releases and devices we cannot run. Each module here exports
+
+* ``MODELS``: :class:`Model` rows, one per modelled call;
+* ``KNOWN_ANSWERS``: :class:`KnownAnswer` rows, published vectors (standards, papers, the
+  libraries' own test data) that the model must reproduce.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+
+@dataclass(frozen=True, kw_only=True)
+class Model:
+    """One modelled call: ``model(seed, n, **params)`` against ``live(seed, n, **params)``."""
+
+    #: Stable id, ``library:object.call``: ``numpy:MT19937.random_raw``, ``torch:cpu:rand``.
+    name: str
+    #: The package whose releases the model describes ("numpy" or "torch").
+    library: str
+    #: The modelled values, from the model alone.
+    model: Callable[..., np.ndarray]
+    #: The same values drawn from the installed library.
+    live: Callable[..., np.ndarray]
+    #: How exact the model is: 0 = bit-exact; N = within N ULP (``exactness`` says how measured).
+    ulp: int = 0
+    #: One line: "bit-exact", or "within 4 ULP: max over 10^6 values, seeds 0..99, AVX2".
+    exactness: str = "bit-exact"
+    #: Releases modelled, as a PEP 440 specifier on ``library`` (">=2.0").
+    versions: str = ""
+    #: torch CPU capabilities modelled (ATEN_CPU_CAPABILITY names); empty means all.
+    capabilities: tuple[str, ...] = ()
+    #: Valid seeds, inclusive.
+    seed_range: tuple[int, int] = (0, 2**32 - 1)
+    #: Sizes to check, inclusive (Hypothesis draws n from here).
+    n_range: tuple[int, int] = (0, 100)
+    #: Extra keyword parameters and the values Hypothesis may draw for each.
+    params: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    #: The bit stream this transform is built on (another model's name), or None for a bit
+    #: generator's own words.
+    words: str | None = None
+    #: Where the algorithm is described: source file or paper.
+    source: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class KnownAnswer:
+    """A published vector the model must reproduce: ``compute()`` == ``expected``."""
+
+    name: str
+    compute: Callable[[], Any]
+    expected: Any
+    #: Where the expected value is published (standard clause, paper, test-data file).
+    source: str
+
+
+#: Calls whose values are the bit stream itself, per library, so that the report can tell a
+#: changed bit stream from a changed transform: NumPy's ``random_raw`` returns the bit
+#: generator's words; torch's CPU ``rand`` keeps 24 (float32) or 53 (float64) bits of each
+#: MT19937 word and nothing else (the models ``torch:cpu:rand(*)`` show it, bit for bit).
+BIT_STREAM_CALLS = {"numpy": ("random_raw",), "torch": ("rand",)}
+
+MODULES = ("mt19937", "numpy_legacy", "pcg", "philox", "seedsequence", "torch_cpu")
+
+
+def _modules():
+    for name in MODULES:
+        try:
+            yield importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+
+
+def models() -> list[Model]:
+    """Every model, in module order."""
+    return [m for mod in _modules() for m in getattr(mod, "MODELS", ())]
+
+
+def known_answers() -> list[KnownAnswer]:
+    """Every published vector, in module order."""
+    return [k for mod in _modules() for k in getattr(mod, "KNOWN_ANSWERS", ())]
