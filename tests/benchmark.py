@@ -7,7 +7,9 @@ Measures (median of ``--repeat`` runs; ratios are taken within each run, then th
    check/draw ratio is the cost of verifying over drawing alone;
 2. ``python -m suite verify --profile ci`` end to end, and its golden checks alone
    (subprocess wall time, and pytest's passed count);
-3. ``python -m pytest --pyargs numpy.random`` (subprocess wall time, fewer repeats: it is slower).
+3. ``python -m pytest --pyargs numpy.random`` (subprocess wall time, fewer repeats: it is slower);
+4. ``--models``: the reference models against the library itself, 10**7 values of torch's CPU
+   ``rand`` (float32) and ``randn`` (float64) and NumPy's MT19937 words, model/library ratio.
 
 Run from anywhere:  python tests/benchmark.py [--repeat N]
 """
@@ -88,15 +90,52 @@ def machine() -> str:
             f"numpy {version('numpy')}, torch {version('torch')}")
 
 
+def models(repeat: int, n: int = 10**7) -> list[tuple[str, float, float]]:
+    """(what, library seconds, model seconds), medians over ``repeat`` runs, same seed."""
+    import numpy as np
+    import torch
+
+    from suite.reference import mt19937, torch_cpu
+
+    def lib_rand():
+        torch.manual_seed(17)
+        return torch.rand(n)
+
+    def lib_randn():
+        torch.manual_seed(17)
+        return torch.randn(n, dtype=torch.float64)
+
+    pairs = [("torch rand(10**7) float32", lib_rand,
+              lambda: torch_cpu.rand(17, n, dtype="float32")),
+             ("torch randn(10**7) float64", lib_randn,
+              lambda: torch_cpu.randn(17, n, dtype="float64")),
+             ("MT19937 words, 10**7", lambda: np.random.MT19937(17).random_raw(n),
+              lambda: mt19937.words(mt19937.seedseq_state(17), n))]
+    out = []
+    for what, lib, model in pairs:
+        lib_t = median([timed(lib)[0] for _ in range(repeat)])
+        model_t = median([timed(model)[0] for _ in range(repeat)])
+        out.append((what, lib_t, model_t))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=5, metavar="N",
                         help="runs per measurement, median reported (default %(default)s; the "
                              "numpy test suite runs min(N, 3) times)")
+    parser.add_argument("--models", action="store_true",
+                        help="only the reference models against the library (10**7 values)")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    if args.models:
+        print(machine())
+        print("\n| stream | library s | model s | model / library |\n|:--|--:|--:|--:|")
+        for what, lib_t, model_t in models(args.repeat):
+            print(f"| {what} | {lib_t:.3f} | {model_t:.3f} | {model_t / lib_t:.2f}x |")
+        return 0
 
     print(machine())
     ip = in_process(args.repeat)

@@ -308,11 +308,13 @@ def randn(seed: int, n: int, *, dtype: str = "float32", capability: str = "defau
 # ------------------------------------------------------------------------------ integers --
 
 
-def randint(seed: int, n: int, *, low: int = 0, span: int = 10, source: str = "numpy") -> np.ndarray:
+def randint(seed: int, n: int, *, low: int = 0, span: int = 10, source: str = "numpy",
+            wide_from: int = 1 << 28) -> np.ndarray:
     """torch.randint(low, low + span, (n,)) int64: random() % span, or random64() % span."""
     # DistributionsHelper.h uniform_int_from_to_distribution: range >= 1 << 28 uses random64()
     # (non-fbcode builds); TransformationHelper.h uniform_int_from_to: (v % range) + base.
-    if span >= 1 << 28:
+    # Before torch 2.7 the switch was at 1 << 32 (pytorch#148175 moved it, for uniformity).
+    if span >= wide_from:
         v = _words64(seed, n, source=source) % np.uint64(span)
     else:
         v = words(seed, n, source=source) % np.uint64(span)
@@ -549,21 +551,30 @@ MODELS = [
          exactness="bit-exact (x * (b - a) + a, two roundings)",
          source=_ATEN + "native/cpu/DistributionTemplates.h"),
     _row("randn(float64)", model=functools.partial(randn, dtype="float64"),
-         live=functools.partial(live_randn, dtype="float64"), versions=">=2.13",
+         live=functools.partial(live_randn, dtype="float64"), versions=">=2.0",
          n_range=(0, 100_000), exactness="bit-exact, given the C library's log/log1p/sin/cos",
          source=_ATEN + "native/cpu/DistributionTemplates.h"),
     _row("randn(float32)[default]", model=functools.partial(randn, dtype="float32", capability="default"),
-         live=functools.partial(live_randn, dtype="float32"), versions=">=2.13",
+         live=functools.partial(live_randn, dtype="float32"), versions=">=2.1",
          capabilities=("default",), n_range=(0, 100_000),
          exactness="bit-exact, given the C library's logf/sinf/cosf",
          source=_ATEN + "native/cpu/DistributionTemplates.h"),
     _row("randn(float32)", model=functools.partial(randn, dtype="float32", capability="avx2"),
-         live=functools.partial(live_randn, dtype="float32"), versions=">=2.13",
+         live=functools.partial(live_randn, dtype="float32"), versions=">=2.1",
          capabilities=("avx2", "avx512"), n_range=(0, 100_000),
          exactness="bit-exact (avx_mathfun.h Cephes log/sincos in float32 with GCC's FMAs)",
          source=_ATEN + "native/cpu/avx_mathfun.h"),
     _row("randint", model=randint, live=live_randint, versions=">=2.0", n_range=(0, 100_000),
-         params={"low": (0, -5, 3, -(2**40)), "span": (1, 10, 2**28 - 1, 2**28, 2**40, 2**62)},
+         params={"low": (0, -5, 3, -(2**40)), "span": (1, 10, 2**28 - 1, 2**32, 2**40, 2**62)},
+         source=_ATEN + "core/DistributionsHelper.h"),
+    # Ranges in [2**28, 2**32): two words per value since 2.7, one before (pytorch#148175).
+    _row("randint(2**28<=range<2**32)", model=randint, live=live_randint, versions=">=2.7",
+         n_range=(0, 100_000), params={"low": (0, -5), "span": (2**28, 2**30, 3 * 10**9)},
+         source=_ATEN + "core/DistributionsHelper.h"),
+    _row("randint(2**28<=range<2**32)[<2.7]",
+         model=functools.partial(randint, wide_from=1 << 32), live=live_randint,
+         versions="<2.7", n_range=(0, 100_000),
+         params={"low": (0, -5), "span": (2**28, 2**30, 3 * 10**9)},
          source=_ATEN + "core/DistributionsHelper.h"),
     _row("randperm", model=randperm, live=live_randperm, versions=">=2.0", n_range=(0, 100_000),
          exactness="bit-exact for n < 2**32 / 20 (the Fisher-Yates path unchanged since 2.0)",
