@@ -223,8 +223,14 @@ def expand(rows: Iterable[dict], *, devices: Iterable[str] = ("cpu",)) -> list[C
     for i, row in enumerate(rows):
         where = f"catalog [[streams]] #{i + 1}"
         for backend in row["backends"]:
-            targets = [(backend.format(device=d), d) for d in devices] if "{device}" in backend \
-                else [(backend, "cpu")]
+            if "{device}" in backend:
+                targets = [(backend.format(device=d), d) for d in devices]
+            elif backend.startswith("torch") and ":" in backend:
+                # A row pinned to one device (torch:cpu) joins only runs on that device.
+                pinned = backend.split(":", 1)[1]
+                targets = [(backend, pinned)] if pinned in devices else []
+            else:
+                targets = [(backend, "cpu")]
             for name, device in targets:
                 for seed in row["seeds"]:
                     seeds = _seed_tuple(seed, where)

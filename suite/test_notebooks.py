@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from suite import pytest_helpers as ph
-from suite.catalog import Case
+from suite.catalog import Case, load_catalog
 
 NOTEBOOKS = tomllib.loads(Path(__file__).with_name("notebooks.toml").read_text())
 
@@ -18,6 +18,10 @@ def _case(rngsuite, case_id: str) -> Case:
     """The catalog case with this id; the notebooks' streams must stay in the catalog."""
     case = rngsuite.catalog.get(case_id)
     if case is None:
+        on_cpu = {c.id for c in load_catalog(devices=("cpu",))}
+        if case_id in on_cpu and "cpu" not in rngsuite.devices:
+            pytest.skip(f"{case_id} is a CPU case; this run's devices are "
+                        f"{', '.join(rngsuite.devices)}")
         pytest.fail(f"{case_id} is not in suite/catalog.toml")
     if case not in rngsuite.cases:
         pytest.skip(f"{case_id} is not among the selected cases (--case)")

@@ -1,5 +1,7 @@
 """Tests for the command line: commands, exit codes, report."""
 
+import pytest
+
 from conftest import run_cli, tree_digest
 
 
@@ -128,3 +130,17 @@ def test_record_skips_a_call_the_release_lacks(small_golden, monkeypatch, capsys
             f"in torch {torch.__version__}") in out
     assert "recorded 0 cases" in out
     assert tree_digest(small_golden) == before
+
+
+def test_cuda_without_a_gpu_skips_with_one_reason_and_passes():
+    """--device cuda on a machine without CUDA skips the CUDA backends, each with one clear
+    line, runs what needs no GPU, and exits 0; CPU-pinned cases stay out of the run."""
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA: the run would be a real one")
+    result = run_cli("verify", "--device", "cuda", "--", "-q", "-rs", "-p", "no:randomly")
+    out = result.stdout
+    assert result.returncode == 0, out[-3000:] + result.stderr
+    assert "torch:cuda: no CUDA device (torch.cuda.is_available() is False)" in out
+    assert "torch:cpu:" not in out.split("short test summary info")[0].split("rngsuite")[0]
