@@ -225,9 +225,9 @@ def expand(rows: Iterable[dict], *, devices: Iterable[str] = ("cpu",)) -> list[C
         for backend in row["backends"]:
             if "{device}" in backend:
                 targets = [(backend.format(device=d), d) for d in devices]
-            elif backend.startswith("torch") and ":" in backend:
+            elif ":" in backend:
                 # A row pinned to one device (torch:cpu) joins only runs on that device.
-                pinned = backend.split(":", 1)[1]
+                pinned = backend.rsplit(":", 1)[1]
                 targets = [(backend, pinned)] if pinned in devices else []
             else:
                 targets = [(backend, "cpu")]

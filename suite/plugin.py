@@ -116,10 +116,12 @@ class Run:
         from suite.report import version_key
 
         installed = prov.environment(backend.device).get(backend.library)
+        mine = installed and prov.release(installed)
+        # Releases, not builds: 2.13.0+cpu and 2.13.0+cu130 are the same release.
         found = {split[0] for era in self.ledger.eras(case.backend, case.id)
                  for label in era.environments
-                 if (split := prov.split_label(label, backend.library)) and installed
-                 and version_key(split[0]) <= version_key(installed)}
+                 if (split := prov.split_label(label, backend.library)) and mine
+                 and (theirs := prov.release(split[0])) and theirs <= mine}
         return sorted(found, key=version_key)
 
     def check(self, case: Case) -> engine.Verdict:

@@ -89,6 +89,25 @@ class Spec:
             or version.startswith(self.version + "+")
 
 
+def releases_by_conditions(environments, package: str) -> dict[str, list[tuple[str, str]]]:
+    """Environment labels grouped by their other conditions (CPU capability, machine...): for
+    each, the (version, label) pairs of ``package``, oldest release first."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for label in environments:
+        if split := prov.split_label(label, package):
+            groups.setdefault(split[1], []).append((split[0], label))
+    for versions in groups.values():
+        versions.sort(key=lambda v: version_key(v[0]))
+    return groups
+
+
+def _era_change(ledger: Ledger, a, b, *, ulp: int):
+    """How era b's values differ from era a's: the comparison of the first differing draw."""
+    return next((compare(ledger.full(x), ledger.full(y), ulp=ulp)
+                 for x, y in zip(a.draws, b.draws)
+                 if x.sha256 != y.sha256 or x.shape != y.shape), None)
+
+
 def upgrade(ledger: Ledger, old: Spec, new: Spec, *, ulp: int = DEFAULT_ULP) -> pd.DataFrame:
     """Every case whose era differs between the two releases, in the same other conditions
     (CPU capability, machine...), with how far apart the values are and the first recorded
@@ -98,13 +117,7 @@ def upgrade(ledger: Ledger, old: Spec, new: Spec, *, ulp: int = DEFAULT_ULP) -> 
     rows, seen = [], {"from": False, "to": False}
     for backend in sorted(ledger.files):
         lf = ledger.files[backend]
-        by_rest: dict[str, list[tuple[str, str]]] = {}
-        for label in lf.environments:
-            split = prov.split_label(label, old.package)
-            if split:
-                by_rest.setdefault(split[1], []).append((split[0], label))
-        for rest, versions in by_rest.items():
-            versions.sort(key=lambda v: version_key(v[0]))
+        for rest, versions in releases_by_conditions(lf.environments, old.package).items():
             olds = [lab for ver, lab in versions if old.matches(ver)]
             news = [lab for ver, lab in versions if new.matches(ver)]
             seen["from"] |= bool(olds)
@@ -121,9 +134,7 @@ def upgrade(ledger: Ledger, old: Spec, new: Spec, *, ulp: int = DEFAULT_ULP) -> 
                 start = [lab for _, lab in versions].index(before)
                 first = next((ver for ver, lab in versions[start + 1:] if era_of.get(lab) is b),
                              "?")
-                result = next((compare(ledger.full(x), ledger.full(y), ulp=ulp)
-                               for x, y in zip(a.draws, b.draws)
-                               if x.sha256 != y.sha256 or x.shape != y.shape), None)
+                result = _era_change(ledger, a, b, ulp=ulp)
                 rows.append({"case": case_id, "conditions": rest, "from era": a.name,
                              "to era": b.name, "change": result.label if result else "different",
                              "max ULP": result.max_ulp if result else None,
@@ -173,21 +184,14 @@ def changes(ledger: Ledger, *, ulp: int = DEFAULT_ULP) -> pd.DataFrame:
     for backend in sorted(ledger.files):
         lf = ledger.files[backend]
         for package in ("numpy", "torch", "pandas", "python"):
-            by_rest: dict[str, list[tuple[str, str]]] = {}
-            for label in lf.environments:
-                if split := prov.split_label(label, package):
-                    by_rest.setdefault(split[1], []).append((split[0], label))
-            for rest, versions in by_rest.items():
-                versions.sort(key=lambda v: version_key(v[0]))
+            for rest, versions in releases_by_conditions(lf.environments, package).items():
                 for case_id, eras in lf.cases.items():
                     era_of = {env: era for era in eras for env in era.environments}
                     for (v0, l0), (v1, l1) in zip(versions, versions[1:]):
                         a, b = era_of.get(l0), era_of.get(l1)
                         if a is None or b is None or a is b:
                             continue
-                        result = next((compare(ledger.full(x), ledger.full(y), ulp=ulp)
-                                       for x, y in zip(a.draws, b.draws)
-                                       if x.sha256 != y.sha256 or x.shape != y.shape), None)
+                        result = _era_change(ledger, a, b, ulp=ulp)
                         stream = _bit_stream(lf, package, l0, l1, cache)
                         rows.append({"package": package, "release": v1.split("+")[0],
                                      "previous": v0.split("+")[0], "backend": backend,

@@ -25,9 +25,9 @@ def _outside(model: reference.Model) -> str | None:
         return f"{model.library} is not installed"
     if model.versions and prov.release(installed) not in SpecifierSet(model.versions):
         return f"models {model.library}{model.versions}; installed {installed}"
-    capability = str(env.get("torch_cpu_capability") or "")
-    # torch names its generic kernels "NO AVX" up to 2.8 and "DEFAULT" since 2.9.
-    capability = {"NO AVX": "default"}.get(capability, capability.lower())
+    # As labels name it, under its current name ("NO AVX" up to torch 2.8 is "DEFAULT" now).
+    capability = str(env.get("torch_cpu_capability") or "").replace(" ", "_")
+    capability = prov.CONDITION_ALIASES.get(capability, capability).lower()
     if model.capabilities and capability not in model.capabilities:
         return f"models CPU capabilities {', '.join(model.capabilities)}; running {capability}"
     return None

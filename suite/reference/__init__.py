@@ -12,8 +12,10 @@ values for releases and devices we cannot run. Each module here exports
 
 from __future__ import annotations
 
+import csv
 import importlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -61,6 +63,32 @@ class KnownAnswer:
     expected: Any
     #: Where the expected value is published (standard clause, paper, test-data file).
     source: str
+
+
+#: NumPy's own raw-output vectors per bit generator, shipped with the installed package.
+NUMPY_TESTSETS = Path(np.__file__).parent / "random" / "tests" / "data"
+
+
+def numpy_testset_answers(stem: str, model: Callable[[int, int], Any]) -> list[KnownAnswer]:
+    """Known answers from NumPy's ``<stem>-testset-{1,2}.csv`` (a seed, then raw outputs) through
+    ``model(seed, n)``; none when the installed NumPy ships without its tests."""
+    answers = []
+    for i in (1, 2):
+        path = NUMPY_TESTSETS / f"{stem}-testset-{i}.csv"
+        if not path.exists():
+            continue
+        with open(path, newline="") as fh:
+            rows = [r for r in csv.reader(fh) if r]
+        if rows[0][0].strip() != "seed":
+            raise ValueError(f"{path}: first row is not the seed")
+        seed, data = int(rows[0][1], 0), [int(r[1], 0) for r in rows[1:]]
+        answers.append(KnownAnswer(
+            name=f"numpy:{stem}-testset-{i}",
+            compute=lambda seed=seed, n=len(data): [int(v) for v in model(seed, n)],
+            expected=data,
+            source=f"numpy/random/tests/data/{stem}-testset-{i}.csv (installed NumPy: {path}; "
+                   "used by numpy/random/tests/test_direct.py)"))
+    return answers
 
 
 #: Calls whose values are the bit stream itself, per library, so that the report can tell a

@@ -15,11 +15,10 @@ from __future__ import annotations
 import functools
 import operator
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from . import KnownAnswer, Model
+from . import KnownAnswer, Model, numpy_testset_answers
 from .seedsequence import generate_state
 
 # mt19937.h: RK_STATE_LEN / _MT19937_N, _MT19937_M, MATRIX_A, UPPER_MASK, LOWER_MASK.
@@ -483,35 +482,6 @@ MODELS = [
 ]
 
 
-def _numpy_testset(index: int) -> tuple[int, np.ndarray]:
-    """(seed, raw outputs) of NumPy's ``random/tests/data/mt19937-testset-<index>.csv``."""
-    path = Path(np.random.__file__).parent / "tests" / "data" / f"mt19937-testset-{index}.csv"
-    lines = [ln.strip() for ln in path.read_text().splitlines() if ln.strip()]
-    seed = int(lines[0].split(",")[1].strip(), 0)
-    data = np.array([int(ln.split(",")[1].strip(), 0) for ln in lines[1:]], dtype=np.uint64)
-    return seed, data
-
-
-def _testset_answer(index: int) -> KnownAnswer:
-    """The known answer of one NumPy MT19937 test-data file."""
-    seed, data = _numpy_testset(index)
-    return KnownAnswer(
-        name=f"numpy:mt19937-testset-{index}",
-        compute=lambda: _model_raw(seed, len(data)).tolist(),
-        expected=data.tolist(),
-        source=f"numpy/random/tests/data/mt19937-testset-{index}.csv (installed numpy; "
-        "used by numpy/random/tests/test_direct.py TestMT19937)",
-    )
-
-
-def _testset_answers() -> list[KnownAnswer]:
-    """Both NumPy MT19937 test-data files, when the installed numpy ships them."""
-    try:
-        return [_testset_answer(i) for i in (1, 2)]
-    except OSError:  # a numpy installed without its tests
-        return []
-
-
 KNOWN_ANSWERS = [
     KnownAnswer(
         name="c++:std::mt19937[10000th output, seed 5489]",
@@ -536,5 +506,5 @@ KNOWN_ANSWERS = [
         "(Matsumoto & Nishimura, mt19937ar test output, first line of '1000 outputs of "
         "genrand_int32()'); the same five are Ruby's test/ruby/test_rand.rb test_mt",
     ),
-    *_testset_answers(),
+    *numpy_testset_answers("mt19937", _model_raw),
 ]

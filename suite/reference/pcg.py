@@ -15,13 +15,11 @@ all held as four 32-bit limbs in uint64 arrays.
 
 from __future__ import annotations
 
-import csv
 import functools
-from pathlib import Path
 
 import numpy as np
 
-from . import KnownAnswer, Model
+from . import KnownAnswer, Model, numpy_testset_answers
 from . import seedsequence
 
 MASK32 = 0xFFFFFFFF
@@ -261,42 +259,19 @@ def _live_sfc64(seed, n):
 _SEEDS = (0, 2**128 - 1)
 _DELTAS = (1, 2, 1000, 2**64 + 3, 2**127, 2**128 - 1, -1)
 _JUMPS = (1, 2, 5, 2**20)
+def _pcg_rows(cls: str, model, *, versions: str, source: str) -> list[Model]:
+    """random_raw, advance and jumped of one PCG generator, model against the installed NumPy."""
+    raw = dict(name=f"numpy:{cls}.random_raw", n_range=(0, 10**5), params={})
+    advance = dict(name=f"numpy:{cls}.advance", n_range=(0, 1000), params={"delta": _DELTAS})
+    jumped = dict(name=f"numpy:{cls}.jumped", n_range=(0, 1000), params={"jumps": _JUMPS})
+    return [Model(library="numpy", versions=versions, seed_range=_SEEDS, source=source,
+                  model=model, live=functools.partial(_live_raw, cls), **row)
+            for row in (raw, advance, jumped)]
+
+
 MODELS = (
-    Model(
-        name="numpy:PCG64.random_raw", library="numpy", versions=">=1.17",
-        model=lambda seed, n: pcg64_random_raw(seed, n), live=lambda seed, n: _live_raw("PCG64", seed, n),
-        seed_range=_SEEDS, n_range=(0, 10**5), source=SOURCE_PCG64,
-    ),
-    Model(
-        name="numpy:PCG64.advance", library="numpy", versions=">=1.17",
-        model=lambda seed, n, *, delta: pcg64_random_raw(seed, n, delta=delta),
-        live=lambda seed, n, *, delta: _live_raw("PCG64", seed, n, delta=delta),
-        seed_range=_SEEDS, n_range=(0, 1000), params={"delta": _DELTAS}, source=SOURCE_PCG64,
-    ),
-    Model(
-        name="numpy:PCG64.jumped", library="numpy", versions=">=1.17",
-        model=lambda seed, n, *, jumps: pcg64_random_raw(seed, n, jumps=jumps),
-        live=lambda seed, n, *, jumps: _live_raw("PCG64", seed, n, jumps=jumps),
-        seed_range=_SEEDS, n_range=(0, 1000), params={"jumps": _JUMPS}, source=SOURCE_PCG64,
-    ),
-    Model(
-        name="numpy:PCG64DXSM.random_raw", library="numpy", versions=">=1.21",
-        model=lambda seed, n: pcg64dxsm_random_raw(seed, n),
-        live=lambda seed, n: _live_raw("PCG64DXSM", seed, n),
-        seed_range=_SEEDS, n_range=(0, 10**5), source=SOURCE_DXSM,
-    ),
-    Model(
-        name="numpy:PCG64DXSM.advance", library="numpy", versions=">=1.21",
-        model=lambda seed, n, *, delta: pcg64dxsm_random_raw(seed, n, delta=delta),
-        live=lambda seed, n, *, delta: _live_raw("PCG64DXSM", seed, n, delta=delta),
-        seed_range=_SEEDS, n_range=(0, 1000), params={"delta": _DELTAS}, source=SOURCE_DXSM,
-    ),
-    Model(
-        name="numpy:PCG64DXSM.jumped", library="numpy", versions=">=1.21",
-        model=lambda seed, n, *, jumps: pcg64dxsm_random_raw(seed, n, jumps=jumps),
-        live=lambda seed, n, *, jumps: _live_raw("PCG64DXSM", seed, n, jumps=jumps),
-        seed_range=_SEEDS, n_range=(0, 1000), params={"jumps": _JUMPS}, source=SOURCE_DXSM,
-    ),
+    *_pcg_rows("PCG64", pcg64_random_raw, versions=">=1.17", source=SOURCE_PCG64),
+    *_pcg_rows("PCG64DXSM", pcg64dxsm_random_raw, versions=">=1.21", source=SOURCE_DXSM),
     Model(
         name="numpy:SFC64.random_raw", library="numpy", versions=">=1.17",
         model=lambda seed, n: sfc64_random_raw(seed, n), live=_live_sfc64,
@@ -307,31 +282,7 @@ MODELS = (
 
 # --- Known answers -----------------------------------------------------------------------------
 
-# NumPy's own test data, read at runtime from the installed package (numpy/random/tests/data/).
-_DATA = Path(np.__file__).parent / "random" / "tests" / "data"
 _TEST_DIRECT = "https://github.com/numpy/numpy/blob/main/numpy/random/tests/test_direct.py"
-
-
-def read_testset(path: Path) -> tuple[int, list[int]]:
-    """A NumPy ``*-testset-*.csv``: its seed and its raw outputs."""
-    with open(path, newline="") as fh:
-        rows = [r for r in csv.reader(fh) if r]
-    assert rows[0][0].strip() == "seed"
-    return int(rows[0][1].strip(), 0), [int(r[1].strip(), 0) for r in rows[1:]]
-
-
-def _testset_answer(stem: str, i: int, fn) -> KnownAnswer | None:
-    """A KnownAnswer for ``<stem>-testset-<i>.csv`` through ``fn(seed, n)``, or None if absent."""
-    path = _DATA / f"{stem}-testset-{i}.csv"
-    if not path.exists():
-        return None
-    seed, data = read_testset(path)
-    return KnownAnswer(
-        name=f"numpy:{stem}-testset-{i}",
-        compute=lambda: [int(v) for v in fn(seed, len(data))],
-        expected=data,
-        source=f"numpy/random/tests/data/{stem}-testset-{i}.csv (installed NumPy: {path})",
-    )
 
 
 def _seed_state(seed):
@@ -348,10 +299,7 @@ def _advanced_state(seed, delta, *, mult):
 _TESTSETS = (("pcg64", pcg64_random_raw), ("pcg64dxsm", pcg64dxsm_random_raw), ("sfc64", sfc64_random_raw))
 _ADV = sum(2**i for i in (96, 64, 32, 16, 8, 4, 2, 1))
 KNOWN_ANSWERS = tuple(
-    ka
-    for stem, fn in _TESTSETS
-    for i in (1, 2)
-    if (ka := _testset_answer(stem, i, fn)) is not None
+    ka for stem, fn in _TESTSETS for ka in numpy_testset_answers(stem, fn)
 ) + (
     # test_direct.py, TestPCG64.test_advange_large / TestPCG64DXSM.test_advange_large.
     KnownAnswer(

@@ -13,13 +13,11 @@ Both block functions are pure and vectorised over any number of counters and key
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 
-from . import KnownAnswer, Model
+from . import KnownAnswer, Model, numpy_testset_answers
 from . import seedsequence
-from .pcg import read_testset
 
 # Random123 philox.h constants.
 PHILOX_M4x64_0 = 0xD2E7470EE14C6C93
@@ -241,23 +239,5 @@ def _kat_answer(name: str, rounds: int, ctr: str, key: str, out: str) -> KnownAn
     )
 
 
-_DATA = Path(np.__file__).parent / "random" / "tests" / "data"
-
-
-def _testset_answer(i: int) -> KnownAnswer | None:
-    """NumPy's philox-testset-<i>.csv (read at runtime) through philox_random_raw, or None if absent."""
-    path = _DATA / f"philox-testset-{i}.csv"
-    if not path.exists():
-        return None
-    seed, data = read_testset(path)
-    return KnownAnswer(
-        name=f"numpy:philox-testset-{i}",
-        compute=lambda: [int(v) for v in philox_random_raw(seed, len(data))],
-        expected=data,
-        source=f"numpy/random/tests/data/philox-testset-{i}.csv (installed NumPy: {path})",
-    )
-
-
-KNOWN_ANSWERS = tuple(_kat_answer(*row) for row in _KAT) + tuple(
-    ka for i in (1, 2) if (ka := _testset_answer(i)) is not None
-)
+KNOWN_ANSWERS = (*(_kat_answer(*row) for row in _KAT),
+                 *numpy_testset_answers("philox", philox_random_raw))
