@@ -65,6 +65,14 @@ class Verdict:
             more = f" and {len(envs) - 1} more" if len(envs) > 1 else ""
             lines.append(f"  recorded:  era {self.era.name}, seen on "
                          f"{prov.describe(first, keys)}{more}  [{shown}{', ...' if more else ''}]")
+            if self.status == "changed":
+                # Which recorded condition differs says where to look: a release (an upgrade),
+                # a CPU capability, or a GPU model (CUDA draws larger than one launch grid
+                # follow the multiprocessor count, pytorch#143086).
+                differ = [k for k in keys if str(first.get(k)) != str(self.env.get(k))]
+                lines.append("  differs from the recorded environment in: "
+                             + (", ".join(differ) if differ else "none (the same conditions: "
+                                "the library changed under them)"))
         if self.predecessor is not None:
             release = prov.split_label(self.predecessor, self.backend.library)
             where = ("newer than every recorded release" if self.newest

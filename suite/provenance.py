@@ -87,6 +87,7 @@ def environment(device: str = "cpu") -> dict[str, Any]:
         "cuda": None,
         "gpu": None,
         "gpu_sms": None,
+        "gpu_threads_per_sm": None,
         "pandas": _version("pandas"),
     }
     if _version("torch") is not None:
@@ -99,6 +100,8 @@ def environment(device: str = "cpu") -> dict[str, Any]:
             props = torch.cuda.get_device_properties(torch.device(device))
             env["gpu"] = props.name
             env["gpu_sms"] = props.multi_processor_count
+            # With the SM count, what sizes the launch grid of torch's sampling kernels.
+            env["gpu_threads_per_sm"] = props.max_threads_per_multi_processor
     return env
 
 

@@ -17,12 +17,21 @@ MODELS = reference.models()
 KNOWN_ANSWERS = reference.known_answers()
 
 
-def _outside(model: reference.Model) -> str | None:
-    """Why the installed release or CPU kernels are not what the model describes, or None."""
+def _outside(model: reference.Model, devices: list[str]) -> str | None:
+    """Why the installed release, device or CPU kernels are not what the model describes, or
+    None."""
     env = prov.environment("cpu")
     installed = env.get(model.library)
     if installed is None:
         return f"{model.library} is not installed"
+    if model.device != "cpu":
+        if not any(d.split(":")[0] == model.device for d in devices):
+            return f"models torch:{model.device}; devices under test: {', '.join(devices)} " \
+                   f"(--device {model.device})"
+        import torch
+
+        if not torch.cuda.is_available():
+            return "no CUDA device (torch.cuda.is_available() is False)"
     if model.versions and prov.release(installed) not in SpecifierSet(model.versions):
         return f"models {model.library}{model.versions}; installed {installed}"
     # As labels name it, under its current name ("NO AVX" up to torch 2.8 is "DEFAULT" now).
@@ -44,11 +53,19 @@ def _seeds(lo: int, hi: int) -> st.SearchStrategy[int]:
                      st.integers(lo, hi))
 
 
-def _agree(expected: np.ndarray, got: np.ndarray, *, ulp: int, what: str) -> None:
+def _agree(expected: np.ndarray, got: np.ndarray, *, ulp: int, what: str,
+           tolerance: float = 0.0) -> None:
     expected, got = np.asarray(expected), np.asarray(got)
     assert expected.shape == got.shape, f"{what}: shape {got.shape}, model {expected.shape}"
     assert expected.dtype == got.dtype, f"{what}: dtype {got.dtype}, model {expected.dtype}"
-    if ulp == 0 or expected.dtype.kind not in "fc":
+    if tolerance:
+        off = np.abs(got.astype(np.float64) - expected) > tolerance * np.maximum(1, np.abs(expected))
+        differ = np.flatnonzero(off.reshape(-1))
+        assert differ.size == 0, (
+            f"{what}: {differ.size} of {expected.size} values outside the tolerance; first at "
+            f"{differ[0]}: model {expected.reshape(-1)[differ[0]]!r}, library "
+            f"{got.reshape(-1)[differ[0]]!r}")
+    elif ulp == 0 or expected.dtype.kind not in "fc":
         differ = np.flatnonzero(expected.reshape(-1) != got.reshape(-1))
         assert differ.size == 0, (
             f"{what}: {differ.size} of {expected.size} values differ from the model; first at "
@@ -60,17 +77,17 @@ def _agree(expected: np.ndarray, got: np.ndarray, *, ulp: int, what: str) -> Non
 
 @pytest.mark.parametrize("model", MODELS, ids=[m.name for m in MODELS])
 @given(data=st.data())
-def test_model_reproduces_the_library(model, data):
+def test_model_reproduces_the_library(model, rngsuite, data):
     """The model, from its algorithm alone, gives the installed library's values for any seed,
     size and parameters (bit-exact, or within the ULP the model states)."""
-    if reason := _outside(model):
+    if reason := _outside(model, rngsuite.devices):
         pytest.skip(reason)
     seed = data.draw(_seeds(*model.seed_range), label="seed")
     n = data.draw(_sizes(*model.n_range), label="n")
     params = {k: data.draw(st.sampled_from(v), label=k) for k, v in sorted(model.params.items())}
     call = f"{model.name}(seed={seed}, n={n}{''.join(f', {k}={v!r}' for k, v in params.items())})"
     _agree(model.model(seed, n, **params), model.live(seed, n, **params), ulp=model.ulp,
-           what=f"{call} [{model.exactness}; {model.source}]")
+           tolerance=model.tolerance, what=f"{call} [{model.exactness}; {model.source}]")
 
 
 @pytest.mark.parametrize("answer", KNOWN_ANSWERS, ids=[k.name for k in KNOWN_ANSWERS])

@@ -29,6 +29,8 @@ class Model:
     name: str
     #: The package whose releases the model describes ("numpy" or "torch").
     library: str
+    #: The device whose stream it models: the check runs only where that device is under test.
+    device: str = "cpu"
     #: The modelled values, from the model alone.
     model: Callable[..., np.ndarray]
     #: The same values drawn from the installed library.
@@ -37,6 +39,8 @@ class Model:
     ulp: int = 0
     #: One line: "bit-exact", or "within 4 ULP: max over 10^6 values, seeds 0..99, AVX2".
     exactness: str = "bit-exact"
+    #: For approximate models: |model - library| <= tolerance * max(1, |model|) (0: unused).
+    tolerance: float = 0.0
     #: Releases modelled, as a PEP 440 specifier on ``library`` (">=2.0").
     versions: str = ""
     #: torch CPU capabilities modelled (ATEN_CPU_CAPABILITY names); empty means all.
@@ -97,7 +101,7 @@ def numpy_testset_answers(stem: str, model: Callable[[int, int], Any]) -> list[K
 #: MT19937 word and nothing else (the models ``torch:cpu:rand(*)`` show it, bit for bit).
 BIT_STREAM_CALLS = {"numpy": ("random_raw",), "torch": ("rand",)}
 
-MODULES = ("mt19937", "numpy_legacy", "pcg", "philox", "seedsequence", "torch_cpu")
+MODULES = ("mt19937", "numpy_legacy", "pcg", "philox", "seedsequence", "torch_cpu", "torch_cuda")
 
 
 def _modules():

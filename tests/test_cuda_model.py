@@ -1,0 +1,144 @@
+"""The CUDA side without a GPU: the Philox kernel model's launch arithmetic against torch's own
+copy of it, the grid dependence it predicts, and CUDA eras kept per GPU model end to end
+(ledger, labels, verdicts) with the model standing in for the device."""
+
+from __future__ import annotations
+
+import types
+from unittest import mock
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from suite import engine
+from suite import provenance as prov
+from suite.backends.torch_generator import TorchGenerator
+from suite.catalog import load_catalog
+from suite.ledger import Ledger
+from suite.reference import torch_cuda as tc
+
+GEOMETRIES = st.builds(tc.Geometry, st.integers(1, 200), st.sampled_from([1024, 1536, 2048]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(n=st.one_of(st.integers(1, 3000), st.integers(1, 2**31 - 1)), geometry=GEOMETRIES)
+def test_offset_advance_is_torchs_own_formula(n, geometry):
+    """The offset a float32 draw advances the CUDA generator by is what torch's own Python copy
+    of calc_execution_policy (torch._prims.rng_prims.philox_rand_offset) computes for that GPU."""
+    torch = pytest.importorskip("torch")
+    rng_prims = pytest.importorskip("torch._prims.rng_prims")
+    props = types.SimpleNamespace(multi_processor_count=geometry.sms,
+                                  max_threads_per_multi_processor=geometry.threads_per_sm)
+    with mock.patch.object(torch.cuda, "get_device_properties", lambda *a, **k: props), \
+            mock.patch.object(torch.cuda, "current_device", lambda: 0):
+        expected = int(rng_prims.philox_rand_offset((n,)))
+    assert tc.offset_after(n, geometry, unroll=4) == expected, (n, geometry)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**64 - 1), a=GEOMETRIES, b=GEOMETRIES)
+def test_a_draw_agrees_across_gpus_up_to_the_smaller_wave_only(seed, a, b):
+    """Two GPU models give the same values for the first min(wave) elements of a draw and, when
+    their grids differ and the draw is larger, different values from there on
+    (pytorch#143086)."""
+    small = min(a.wave, b.wave)
+    n = min(small + 4096, 700_000)
+    x, y = tc.rand(seed, n, geometry=a), tc.rand(seed, n, geometry=b)
+    assert np.array_equal(x[:small], y[:small])
+    if a.wave != b.wave and n > small:
+        assert not np.array_equal(x[small:], y[small:])
+
+
+@given(seed=st.integers(0, 2**64 - 1), n=st.integers(0, 5000))
+def test_state_bytes_are_the_seed_then_the_offset(seed, n):
+    """The modelled 16-byte CUDA state is the seed then the offset, little-endian uint64; the
+    offset a non-empty draw leaves is a multiple of 4 and at least 4."""
+    g = tc.GPUS["NVIDIA H200"]
+    raw = tc.model_state(seed, n, call="rand", geometry=g)
+    seed_back, offset = np.frombuffer(raw.tobytes(), dtype="<u8")
+    assert raw.dtype == np.uint8 and raw.size == 16 and seed_back == seed
+    assert offset == (0 if n == 0 else tc.offset_after(n, g)) and offset % 4 == 0
+
+
+def test_first_value_is_the_first_philox_word():
+    """rand's element 0 comes from Philox4x32-10 at counter (0, 0, 0, 0) keyed by the seed's
+    two 32-bit halves, word 0, as cuRAND's curand_init(seed, 0, 0) lays it out."""
+    from suite.reference.philox import philox4x32
+
+    seed = 0x0123456789ABCDEF
+    word = philox4x32(np.zeros((1, 4), np.uint32),
+                      np.array([[seed & 0xFFFFFFFF, seed >> 32]], np.uint32))[0, 0]
+    expected = np.float32(word) * np.float32(2**-32) + np.float32(2**-33)
+    assert tc.rand(seed, 1, geometry=tc.GPUS["NVIDIA A100"])[0] == expected
+
+
+# --- CUDA eras per GPU model, end to end with the model as the device ----------------------
+
+
+class _ModelledGpu(TorchGenerator):
+    """torch.Generator on "cuda", whose draws come from the Philox model of one GPU."""
+
+    def __init__(self, geometry: tc.Geometry) -> None:
+        super().__init__("cuda")
+        self.geometry = geometry
+
+    def unavailable(self):
+        return None
+
+    def draw(self, case):
+        seed = case.seeds[0]
+        (call,) = case.steps
+        n = call.args[0]
+        return [getattr(tc, call.name)(seed, n, geometry=self.geometry)]
+
+
+_CPU_ENV = prov.environment("cpu")
+
+
+def _env(gpu: str, sms: int, torch: str = "2.13.0+cu130") -> dict:
+    env = dict(_CPU_ENV)
+    env.update(device="cuda", gpu=gpu, gpu_sms=sms, torch=torch, cuda="13.0")
+    return env
+
+
+@pytest.mark.parametrize("call", ["rand", "randn"])
+def test_cuda_eras_are_kept_per_gpu_model(tmp_path, call):
+    """A large CUDA draw recorded on an H100 and an A100 makes two eras, labelled by GPU model
+    and SM count; a second H100 with a newer torch joins the H100 era; an A100 run against a
+    ledger holding only the H100 is "changed", compared with the H100 era, the message naming
+    both GPUs."""
+    case = next(c for c in load_catalog(devices=["cuda"])
+                if c.id == f"torch.Generator:cuda:{call}(524288)@17")
+    ledger = Ledger.load(tmp_path)
+    gpus = {"h100": ("NVIDIA H100 80GB HBM3", 132, tc.GPUS["NVIDIA H100 SXM"]),
+            "a100": ("NVIDIA A100-SXM4-80GB", 108, tc.GPUS["NVIDIA A100"])}
+    verdicts = {}
+    for key, torch_version in (("h100", "2.13.0+cu130"), ("a100", "2.13.0+cu130"),
+                               ("h100", "2.15.0+cu132")):
+        name, sms, geometry = gpus[key]
+        with mock.patch.object(prov, "environment", lambda device="cpu": _env(name, sms,
+                                                                                torch_version)):
+            verdicts[key, torch_version] = v = engine.check(case, _ModelledGpu(geometry), ledger)
+            engine.record(v, ledger)
+    ledger.save()
+    eras = Ledger.load(tmp_path).eras(case.backend, case.id)
+    assert [sorted(e.environments) for e in eras] == [
+        ["torch-2.13.0+cu130/NVIDIA_H100_80GB_HBM3/132SM/Linux/x86_64",
+         "torch-2.15.0+cu132/NVIDIA_H100_80GB_HBM3/132SM/Linux/x86_64"],
+        ["torch-2.13.0+cu130/NVIDIA_A100-SXM4-80GB/108SM/Linux/x86_64"]]
+    assert verdicts["h100", "2.15.0+cu132"].status == "matches"
+
+    (tmp_path / "fresh").mkdir()
+    fresh = Ledger.load(tmp_path / "fresh")
+    name, sms, geometry = gpus["h100"]
+    with mock.patch.object(prov, "environment", lambda device="cpu": _env(name, sms)):
+        engine.record(engine.check(case, _ModelledGpu(geometry), fresh), fresh)
+    name, sms, geometry = gpus["a100"]
+    with mock.patch.object(prov, "environment", lambda device="cpu": _env(name, sms)):
+        verdict = engine.check(case, _ModelledGpu(geometry), fresh)
+        message = verdict.message(fresh)
+    assert verdict.status == "changed", verdict.status
+    assert "NVIDIA_A100" in message and "NVIDIA_H100" in message, message
+    wave = tc.GPUS["NVIDIA A100"].wave
+    assert f"first at index {wave}:" in message, message
