@@ -12,6 +12,7 @@ from packaging.specifiers import SpecifierSet
 from suite import hypothesis_helpers as hh
 from suite import provenance as prov
 from suite import reference
+from suite.catalog import load_catalog
 
 MODELS = reference.models()
 KNOWN_ANSWERS = reference.known_answers()
@@ -111,3 +112,36 @@ def test_models_are_named_once_and_say_what_they_model():
     for m in MODELS:
         assert m.versions and m.source and m.exactness, m.name
         assert m.words is None or m.words in names, f"{m.name}: unknown bit stream {m.words}"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "cuda_golden" in metafunc.fixturenames:
+        from suite.plugin import RUN
+        from suite.reference import torch_cuda
+
+        run = metafunc.config.stash[RUN]
+        rows = torch_cuda.recorded(run.ledger, load_catalog(devices=["cuda"]))
+        metafunc.parametrize("cuda_golden", rows, ids=[f"{r[0].id}[{r[1]}]" for r in rows]) \
+            if rows else metafunc.parametrize("cuda_golden", [pytest.param(None, marks=pytest.mark.skip(
+                reason=f"no CUDA golden of a modelled call in {run.ledger.root} yet (the nightly "
+                       "GPU runner records them)"))])
+
+
+def test_recorded_cuda_goldens_are_what_the_model_predicts(cuda_golden, rngsuite):
+    """Every golden recorded on a GPU is what the Philox model predicts for that GPU's launch
+    geometry and torch release: bit-exact for rand, randint and bernoulli, randn within its
+    stated tolerance. Runs on the CPU, from the ledger alone."""
+    from suite.reference import torch_cuda
+
+    case, label, era, geometry = cuda_golden
+    ledger = rngsuite.ledger
+    recorded_env = ledger.provenance(case.backend, label)
+    predicted = torch_cuda.predict(case, geometry, torch_version=str(recorded_env.get("torch")))
+    for step, model, draw in zip(case.steps, predicted, era.draws):
+        got = ledger.full(draw)
+        exact, near = torch_cuda.agreement(model, got)
+        share = near if step.name in ("randn", "normal_") else exact
+        assert share == 1.0, (
+            f"{case.id} recorded on {label}: {step}: the model for {geometry} predicts "
+            f"{exact:.4%} of the values bit for bit, {near:.4%} within "
+            f"{torch_cuda.RANDN32_TOL} [{torch_cuda.__name__}]")

@@ -142,3 +142,35 @@ def test_cuda_eras_are_kept_per_gpu_model(tmp_path, call):
     assert "NVIDIA_A100" in message and "NVIDIA_H100" in message, message
     wave = tc.GPUS["NVIDIA A100"].wave
     assert f"first at index {wave}:" in message, message
+
+
+def test_recorded_cuda_goldens_are_compared_with_the_model(tmp_path):
+    """Goldens recorded on a GPU are predicted call by call from their provenance (SM count,
+    threads per SM, torch release), continuing the offset between calls: a faithful recording
+    agrees bit for bit, and a recording with one value changed is caught."""
+    from suite.catalog import Call, Case
+
+    h100 = tc.GPUS["NVIDIA H100 SXM"]
+    case = Case("torch.Generator:cuda", (17,), (Call("rand", (300_000,)), Call("rand", (5,))),
+                device="cuda")
+    ledger = Ledger.load(tmp_path)
+    env = {**_env("NVIDIA H100 80GB HBM3", 132), "gpu_threads_per_sm": 2048}
+    label = prov.label(env, ("torch", "gpu", "gpu_sms", "system", "machine"))
+    draws = tc.predict(case, h100)
+    # The second call starts where the first left the offset: one curand4 per thread covers
+    # 270,336 threads x 4 values, so 4.
+    assert tc.offset_after(300_000, h100) == 4
+    assert np.array_equal(draws[1], tc.rand(17, 5, geometry=h100, offset=4))
+    assert not np.array_equal(draws[1], tc.rand(17, 5, geometry=h100))
+    ledger.record(case.backend, case.id, label, env, draws)
+    (row,) = tc.recorded(ledger, [case])
+    assert row[3] == h100
+    assert {r["call"]: r["bit-exact"] for r in tc.table(ledger, [case])} == \
+        {"rand(300000)": 1.0, "rand(5)": 1.0}
+    bad = [d.copy() for d in draws]
+    bad[0][123_456] = np.nextafter(bad[0][123_456], np.float32(2))
+    (tmp_path / "x").mkdir()
+    other = Ledger.load(tmp_path / "x")
+    other.record(case.backend, case.id, label, env, bad)
+    rows = tc.table(other, [case])
+    assert rows[0]["bit-exact"] == 1 - 1 / 300_000 and rows[1]["bit-exact"] == 1.0

@@ -405,3 +405,143 @@ KNOWN_ANSWERS = [
              [-1.2356, -0.4083, -0.4695, -0.4841, 1.2850, -0.0282]], _ISSUE + "158398",
             shape=(64, 2048)),
 ]
+
+
+# --- catalog cases: predictions, and agreement with recorded CUDA goldens ----------------------
+
+
+def _size(args: tuple) -> tuple[int, ...]:
+    if len(args) == 1 and isinstance(args[0], tuple):
+        return args[0]
+    return tuple(int(a) for a in args)
+
+
+def _one(step, seed: int, geometry: Geometry, offset: int, *, wide: int):
+    """(values, unroll) of one catalog call on a seeded CUDA stream, or None if not modelled."""
+    kwargs = dict(step.kwargs)
+    dtype = getattr(kwargs.pop("dtype", None), "name", "float32")
+    name, args = step.name, step.args
+    if name in ("rand", "randn", "uniform_", "normal_") and not kwargs and \
+            all(isinstance(a, (int, tuple)) for a in args) and dtype in ("float32", "float64"):
+        shape = _size(args)
+        fn = rand if name in ("rand", "uniform_") else randn
+        n = int(np.prod(shape, dtype=np.int64))
+        return (fn(seed, n, geometry=geometry, dtype=dtype, offset=offset).reshape(shape),
+                2 if dtype == "float64" else 4)
+    if name == "randint" and not kwargs and len(args) == 3 and isinstance(args[2], tuple):
+        low, high, shape = args
+        n = int(np.prod(shape, dtype=np.int64))
+        return (randint(seed, n, geometry=geometry, low=low, high=high, wide=wide,
+                        offset=offset).reshape(shape), 2 if high - low >= wide else 4)
+    if name == "bernoulli" and not kwargs and len(args) == 1 and \
+            getattr(args[0], "name", None) == "full" and len(args[0].args) == 2:
+        shape, p = args[0].args
+        shape = _size((shape,))
+        n = int(np.prod(shape, dtype=np.int64))
+        return bernoulli(seed, n, p=p, offset=offset).reshape(shape), None
+    return None
+
+
+def predict(case, geometry: Geometry, *, torch_version: str = "2.13.0"):
+    """The model's draws for a one-seed catalog case on a GPU of this geometry, each call
+    continuing the stream where the last one left the offset; None if a call is not modelled."""
+    from suite.provenance import release
+
+    if len(case.seeds) != 1:
+        return None
+    wide = 2**28 if release(torch_version) is None or release(torch_version).release >= (2, 7) \
+        else 2**32
+    offset, out = 0, []
+    for step in case.steps:
+        if step.repeat != 1 or step.stream != 0:
+            return None
+        got = _one(step, case.seeds[0], geometry, offset, wide=wide)
+        if got is None:
+            return None
+        values, unroll = got
+        out.append(values)
+        n = values.size
+        offset = offset + BERNOULLI_OFFSET if unroll is None else \
+            offset_after(n, geometry, unroll=unroll, offset=offset)
+    return out
+
+
+def geometry_of(provenance: dict) -> Geometry | None:
+    """A recorded CUDA environment's launch geometry: its SM count and threads per SM, or the
+    GPU model's entry in ``GPUS`` for records made before threads per SM were kept."""
+    sms, threads = provenance.get("gpu_sms"), provenance.get("gpu_threads_per_sm")
+    if sms and threads:
+        return Geometry(int(sms), int(threads))
+    name = str(provenance.get("gpu") or "")
+    known = [g for key, g in GPUS.items() if key.replace("NVIDIA ", "") in name and
+             (not sms or g.sms == int(sms))]
+    return known[0] if len(known) == 1 else None
+
+
+def recorded(ledger, catalog) -> list[tuple]:
+    """Every (case, label, era, geometry) the ledger holds for a CUDA case the model covers."""
+    rows = []
+    for case in catalog:
+        if not case.backend.endswith(":cuda"):
+            continue
+        for era in ledger.eras(case.backend, case.id):
+            for label in era.environments:
+                prov = ledger.provenance(case.backend, label)
+                geometry = geometry_of(prov)
+                if geometry is not None and predict(
+                        case, geometry, torch_version=str(prov.get("torch"))) is not None:
+                    rows.append((case, label, era, geometry))
+    return rows
+
+
+def agreement(expected: np.ndarray, got: np.ndarray) -> tuple[float, float]:
+    """(share bit-exact, share within RANDN32_TOL * max(1, |x|)) of a prediction."""
+    expected, got = np.asarray(expected).reshape(-1), np.asarray(got).reshape(-1)
+    if expected.size == 0:
+        return 1.0, 1.0
+    exact = float(np.mean(expected == got))
+    near = float(np.mean(np.abs(got.astype(np.float64) - expected.astype(np.float64))
+                         <= RANDN32_TOL * np.maximum(1, np.abs(expected.astype(np.float64)))))
+    return exact, near
+
+
+def table(ledger, catalog) -> list[dict]:
+    """Per recorded CUDA case and GPU: how much of the recorded draw the model predicts."""
+    rows = []
+    for case, label, era, geometry in recorded(ledger, catalog):
+        prov = ledger.provenance(case.backend, label)
+        want = predict(case, geometry, torch_version=str(prov.get("torch")))
+        for step, model, draw in zip(case.steps, want, era.draws):
+            exact, near = agreement(model, ledger.full(draw))
+            rows.append({"case": case.id, "call": str(step), "gpu": prov.get("gpu"),
+                         "sms": geometry.sms, "torch": prov.get("torch"),
+                         "values": int(np.asarray(model).size),
+                         "bit-exact": exact, "within tolerance": near})
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m suite.reference.torch_cuda [--ledger DIR]``: the model against every recorded
+    CUDA golden, one row per case, GPU and call."""
+    import argparse
+
+    import pandas as pd
+
+    from suite.catalog import load_catalog
+    from suite.ledger import Ledger
+    from suite.plugin import DEFAULT_LEDGER
+
+    parser = argparse.ArgumentParser(prog="python -m suite.reference.torch_cuda",
+                                     description=main.__doc__)
+    parser.add_argument("--ledger", default=str(DEFAULT_LEDGER))
+    args = parser.parse_args(argv)
+    rows = table(Ledger.load(args.ledger), load_catalog(devices=["cuda"]))
+    if not rows:
+        print(f"{args.ledger}: no CUDA golden of a modelled call recorded yet")
+        return 0
+    print(pd.DataFrame(rows).to_markdown(index=False, floatfmt=".4f"))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
