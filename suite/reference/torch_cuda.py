@@ -44,9 +44,9 @@ CURAND4_OFFSET = 4
 #: The default seed of a CUDA generator never seeded (``default_rng_seed_val``).
 DEFAULT_SEED = 67280421310721
 #: randn float32: |model - GPU| <= RANDN32_TOL * max(1, |x|) (``__sincosf`` is approximate).
-RANDN32_TOL = 8e-6
+RANDN32_TOL = 2e-5
 #: randn float64: within this many ULP (``log`` and ``sincospi`` are not correctly rounded).
-RANDN64_ULP = 8
+RANDN64_ULP = 16
 
 _INV32 = np.float32(2.0**-32)        # CURAND_2POW32_INV, 2.3283064e-10f: exactly 2**-32
 _INV32_2PI = np.float32(_INV32 * np.float32(6.2831855))   # CURAND_2POW32_INV_2PI, in float
@@ -327,7 +327,8 @@ MODELS = [
     _row("randn(float32)", model=_on_this_gpu(randn), live=live_randn, versions=">=2.0",
          n_range=(0, 2_000_000), tolerance=RANDN32_TOL,
          exactness=f"approximate: |model - GPU| <= {RANDN32_TOL} max(1, |x|) (__sincosf is a "
-                   "hardware approximation; the model rounds exact sin/cos/log)",
+                   "hardware approximation, about 2**-21 absolute on [-pi, pi] and more beyond; "
+                   "the model rounds exact sin/cos/log)",
          source=_DT + " (normal_kernel); " + _CURAND + "curand_normal.h (_curand_box_muller)"),
     _row("randn(float64)", model=lambda s, n: randn(s, n, geometry=current_geometry(),
                                                     dtype="float64"),
@@ -347,9 +348,13 @@ MODELS = [
          n_range=(0, 2_000_000), params={"p": (0.5, 0.1, 1.0)},
          exactness="bit-exact, on every GPU model (4 elements a thread, no grid cap)",
          source=_DT + " (bernoulli_tensor_cuda_kernel); aten/src/ATen/cuda/CUDAApplyUtils.cuh"),
-    _row("state after a call", model=model_state, live=live_state, versions=">=2.0",
+    # The offset of the two-words-a-value paths (float64, wide randint) is left out: torch's
+    # Python copy of the formula (torch/_prims/rng_prims.py, 2.1-2.15) covers unroll 4 only,
+    # and the C++ formula took the unroll as a parameter at some release this project has not
+    # pinned down (its comment: "The philox_offset calculation was changed to ...").
+    _row("state after a call", model=model_state, live=live_state, versions=">=2.1",
          n_range=(0, 2_000_000),
-         params={"call": ("rand", "randn", "randint_wide", "bernoulli"), "dtype": ("float32",)},
+         params={"call": ("rand", "randn", "bernoulli"), "dtype": ("float32",)},
          exactness="bit-exact: 16 bytes, the seed and the offset the call advanced to",
          source="aten/src/ATen/cuda/CUDAGeneratorImpl.cpp (get_state, philox_cuda_state); " + _DT),
 ]
