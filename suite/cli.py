@@ -63,6 +63,11 @@ def _parser() -> argparse.ArgumentParser:
                         help="also write a self-contained HTML page of the cases with several "
                              "eras to PATH")
     sub.add_parser("list", parents=[selecting], help="print the catalog's case ids")
+    sub.add_parser("deep", add_help=False,
+                   help="deep-stream digests: verify|record|list [--case GLOB] [--nightly]")
+    sub.add_parser("doctor", parents=[common],
+                   help="check the ledger's integrity (digests, arrays, eras, provenance, "
+                        "catalog) and print every problem, one line each")
     merge = sub.add_parser("merge", parents=[common],
                            help="record the environments of other ledgers (shards) into --ledger")
     merge.add_argument("shards", nargs="+", metavar="SHARD_DIR",
@@ -251,6 +256,16 @@ def _merge(args: argparse.Namespace) -> int:
     return EXIT_FAIL if conflicts else EXIT_OK
 
 
+def _doctor(args: argparse.Namespace) -> int:
+    from suite.doctor import check
+
+    findings = check(Path(args.ledger))
+    for problem in findings.problems:
+        print(problem)
+    print(findings.summary())
+    return findings.exit_code
+
+
 def _list(args: argparse.Namespace) -> int:
     _, cases = _select(args)
     for case in cases:
@@ -262,9 +277,14 @@ def main(argv: list[str] | None = None) -> int:
     from suite.catalog import CatalogError
     from suite.ledger import LedgerError
 
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["deep"]:  # its own parser: python -m suite deep verify|record|list ...
+        from suite import deep
+
+        return deep.main(argv[1:])
     args = _parser().parse_args(argv)
     command = {"verify": _verify, "record": _record, "report": _report, "list": _list,
-               "draw": _draw, "bisect": _bisect, "merge": _merge}
+               "draw": _draw, "bisect": _bisect, "merge": _merge, "doctor": _doctor}
     try:
         return command[args.command](args)
     except (LedgerError, CatalogError, LookupError) as exc:

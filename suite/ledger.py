@@ -229,20 +229,77 @@ def _parse(data: Any, path: Path) -> LedgerFile:
     return ledger
 
 
-def read_file(path: Path) -> LedgerFile:
-    """Parse and validate one ledger file; never executes or unpickles anything."""
+def _where(data: Any, path: tuple) -> str:
+    """A position in a ledger file's JSON, named as the reader names entries
+    (``case 'torch:cpu:rand(5)@17' era A draw 0``)."""
+    parts, rest = [], list(path)
+    if rest[:1] == ["cases"] and len(rest) > 1:
+        parts.append(f"case {rest[1]!r}")
+        if len(rest) > 2 and isinstance(rest[2], int):
+            era = data["cases"][rest[1]][rest[2]]
+            name = era.get("era") if isinstance(era, dict) else None
+            parts.append(f"era {name}" if name == _era_name(rest[2]) else f"era #{rest[2] + 1}")
+            if len(rest) > 4 and rest[3] == "draws":
+                parts.append(f"draw {rest[4]}")
+                rest = rest[5:]
+            else:
+                rest = rest[3:]
+        else:
+            rest = rest[2:]
+    elif rest[:1] == ["environments"] and len(rest) > 1:
+        parts.append(f"environment {rest[1]!r}")
+        rest = rest[2:]
+    return " ".join(parts + [str(p) for p in rest])
+
+
+def _locate(node: Any, target: Any, path: tuple = ()) -> tuple | None:
+    if node is target:
+        return path
+    items = node.items() if isinstance(node, dict) else \
+        enumerate(node) if isinstance(node, list) else ()
+    for key, value in items:
+        if isinstance(value, (dict, list)):
+            found = _locate(value, target, (*path, key))
+            if found is not None:
+                return found
+    return None
+
+
+def parse_json(path: Path) -> Any:
+    """A golden file's JSON, parsed strictly: UTF-8, no NaN/Infinity (kept as :class:`_Bad`
+    for the entry to be named), and no key twice in one object, which JSON readers would
+    otherwise resolve silently by keeping the last."""
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise LedgerError(path, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
         raise LedgerError(path, "", f"cannot be read ({exc.strerror})") from None
+    twice: list[tuple[dict, str]] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict:
+        obj = dict(items)
+        if len(obj) != len(items) and not twice:
+            seen: set[str] = set()
+            twice.append((obj, next(k for k, _ in items if k in seen or seen.add(k))))
+        return obj
+
     try:
-        data = json.loads(text, parse_constant=_Bad)
+        data = json.loads(text, parse_constant=_Bad, object_pairs_hook=pairs)
     except json.JSONDecodeError as exc:
         raise LedgerError(path, f"line {exc.lineno} column {exc.colno}",
                           f"not valid JSON ({exc.msg}); truncated or hand-edited?") from None
-    return _parse(data, path)
+    if twice:
+        obj, key = twice[0]
+        raise LedgerError(path, _where(data, _locate(data, obj) or ()),
+                          f"key {key!r} appears twice in one object (hand-edited, or a bad "
+                          "merge?); a JSON reader would silently keep the last")
+    return data
+
+
+def read_file(path: Path) -> LedgerFile:
+    """Parse and validate one ledger file; never executes or unpickles anything."""
+    return _parse(parse_json(path), path)
 
 
 def load_array(root: Path, draw: Draw, *, entry: str = "") -> np.ndarray:
@@ -256,8 +313,14 @@ def load_array(root: Path, draw: Draw, *, entry: str = "") -> np.ndarray:
         a = np.load(path, allow_pickle=False)
     except ValueError as exc:
         if "allow_pickle" in str(exc):
-            raise LedgerError(path, entry, "holds pickled Python objects; golden files are "
-                                           "data and are never unpickled") from None
+            # np.load takes any file without NumPy's magic bytes for a pickle: say which it is.
+            with open(path, "rb") as fh:
+                start = fh.read(6)
+            if start == b"\x93NUMPY" or start[:1] == b"\x80":
+                raise LedgerError(path, entry, "holds pickled Python objects; golden files are "
+                                               "data and are never unpickled") from None
+            raise LedgerError(path, entry, "not a .npy file (no NumPy header: overwritten or "
+                                           "corrupted?)") from None
         raise LedgerError(path, entry, f"not a valid .npy file ({exc})") from None
     except (OSError, EOFError) as exc:
         raise LedgerError(path, entry, f"not a valid .npy file ({exc})") from None

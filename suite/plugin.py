@@ -104,6 +104,9 @@ class Run:
         self.verdicts: list[engine.Verdict] = []
         self.recorded: Counter[str] = Counter()
         self.files_written = 0
+        #: Under pytest-xdist the controller runs no test: the workers' verdict counts, per
+        #: (backend, status), arrive here when each worker finishes (see _XdistReport).
+        self.remote: Counter[tuple[str, str]] = Counter()
 
     def property_backends(self) -> list[Backend]:
         """The backends properties.toml describes (each has a probe call), available or not."""
@@ -194,6 +197,8 @@ def pytest_configure(config: pytest.Config) -> None:
         pytest.exit(str(exc), returncode=EXIT_BAD_INPUT)
     config.stash[RUN] = Run(ledger=ledger, devices=devices, catalog=cases, cases=chosen,
                             record=config.option.record, ulp=config.option.ulp)
+    if config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput"):
+        config.pluginmanager.register(_XdistReport(config), "rngsuite-xdist-report")
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -328,14 +333,53 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = session.config.stash.get(RUN, None)
     if run is not None and run.record_mode:
-        run.files_written = run.ledger.save()
+        # Under xdist every worker saves its own recordings (the ledger's lock makes that safe).
+        run.files_written += run.ledger.save()
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if run is not None and workeroutput is not None:
+        # An xdist worker: send what the report needs to the controller, as plain data.
+        from suite.divergences import KNOWN
+
+        workeroutput["rngsuite"] = {
+            "verdicts": [[b, s, n] for (b, s), n in
+                         Counter((v.case.backend, v.status) for v in run.verdicts).items()],
+            "recorded": dict(run.recorded), "files_written": run.files_written,
+            "divergences": [[r.index, r.matched, r.differed] for r in KNOWN.rows],
+            "ran": [[g, b, n] for (g, b), n in KNOWN.ran.items()]}
+
+
+class _XdistReport:
+    """On the xdist controller: adds each worker's verdicts, recordings and known-divergence
+    tallies to the controller's own, so the terminal summary reports the whole run."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        from suite.divergences import KNOWN
+
+        data = getattr(node, "workeroutput", {}).get("rngsuite")
+        run = self.config.stash.get(RUN, None)
+        if data is None or run is None:
+            return
+        for backend, status, n in data["verdicts"]:
+            run.remote[(backend, status)] += n
+        run.recorded.update(data["recorded"])
+        run.files_written += data["files_written"]
+        rows = {r.index: r for r in KNOWN.rows}
+        for index, matched, differed in data["divergences"]:
+            rows[index].matched += matched
+            rows[index].differed += differed
+        for guarantee, backend, n in data["ran"]:
+            KNOWN.ran[(guarantee, backend)] += n
 
 
 def summary(run: Run) -> "Any":
     """Verdict counts per backend, as a pandas DataFrame."""
     import pandas as pd
 
-    rows = Counter((v.case.backend, v.status) for v in run.verdicts)
+    rows = Counter((v.case.backend, v.status) for v in run.verdicts) + run.remote
     backends = sorted({b for b, _ in rows})
     statuses = ["conforms", "matches", "changed", "unrecorded"]
     table = pd.DataFrame([[rows[(b, s)] for s in statuses] for b in backends],
@@ -376,7 +420,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         for row in KNOWN.stale(versions()):
             tr.write_line(f"stale known divergence: {row.guarantee} on {', '.join(row.backends)} "
                           f"({row.condition}) matched no example; is it fixed? {row.source}")
-    if not run.verdicts:
+    if not run.verdicts and not run.remote:
         return
     from suite.coverage import coverage_table
 

@@ -48,20 +48,98 @@ def _hand_edited_value(root):
     return _edit_json(root, "torch:cpu", change), "values do not match their sha256"
 
 
+class _Canary:
+    """Unpickling this creates the file ``unpickled`` next to the ledger: proof that it ran."""
+
+    def __init__(self, root):
+        self.marker = root.parent / "unpickled"
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+def _long_array(root, backend="torch:cpu", case="torch:cpu:rand(1000)@17"):
+    data = json.loads(file_for(root, backend).read_text())
+    return array_path(root, data["cases"][case][0]["draws"][0]["sha256"])
+
+
 def _pickled_array(root):
-    data = json.loads(file_for(root, "torch:cpu").read_text())
-    sha = data["cases"]["torch:cpu:rand(1000)@17"][0]["draws"][0]["sha256"]
-    path = array_path(root, sha)
+    path = _long_array(root)
     buf = io.BytesIO()
-    np.save(buf, np.array([{"payload": 1}] * 3, dtype=object), allow_pickle=True)
+    np.save(buf, np.array([_Canary(root)] * 3, dtype=object), allow_pickle=True)
     path.write_bytes(buf.getvalue())
-    return path, "pickled"
+    return path, "holds pickled Python objects; golden files are data and are never unpickled"
+
+
+def _pickle_file(root):
+    import pickle
+
+    path = _long_array(root)
+    path.write_bytes(pickle.dumps([_Canary(root)]))
+    return path, "holds pickled Python objects; golden files are data and are never unpickled"
+
+
+def _truncated_array(root):
+    path = _long_array(root)
+    path.write_bytes(path.read_bytes()[:-100])
+    return path, "case 'torch:cpu:rand(1000)@17' era A draw 0: not a valid .npy file"
+
+
+def _corrupted_array(root):
+    path = _long_array(root)
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 1
+    path.write_bytes(bytes(data))
+    return path, "draw 0: contents do not match the recorded sha256"
+
+
+def _overwritten_array(root):
+    path = _long_array(root)
+    path.write_bytes(bytes(range(256)) * 8)
+    return path, "not a .npy file (no NumPy header: overwritten or corrupted?)"
+
+
+def _hand_edited_head(root):
+    def change(d):
+        d["cases"]["torch:cpu:rand(1000)@17"][0]["draws"][0]["head"][0] = 0.5
+    return _edit_json(root, "torch:cpu", change), \
+        "case 'torch:cpu:rand(1000)@17' era A draw 0: head does not match the stored values"
+
+
+def _hand_edited_digest(root):
+    def change(d):
+        d["cases"]["torch:cpu:rand(5)@17"][0]["draws"][0]["sha256"] = "0" * 64
+    return _edit_json(root, "torch:cpu", change), \
+        "case 'torch:cpu:rand(5)@17' era A draw 0: values do not match their sha256"
+
+
+def _duplicate_key(root):
+    path = file_for(root, "torch:cpu")
+    text = path.read_text()
+    at = text.index('"dtype": ', text.index('"torch:cpu:rand(5)@17":'))
+    path.write_text(text[:at] + '"dtype": "float64", ' + text[at:])
+    return path, "case 'torch:cpu:rand(5)@17' era A draw 0: key 'dtype' appears twice"
+
+
+def _empty_file(root):
+    path = file_for(root, "torch:cpu")
+    path.write_bytes(b"")
+    return path, "line 1 column 1: not valid JSON"
+
+
+def _environment_in_two_eras(root):
+    def change(d):
+        eras = d["cases"]["torch:cpu:rand(5)@17"]
+        eras.append(dict(eras[0], era="B"))
+    return _edit_json(root, "torch:cpu", change), \
+        "case 'torch:cpu:rand(5)@17' era B: environment"
 
 
 def _newer_format(root):
     def change(d):
         d["version"] = 99
-    return _edit_json(root, "torch:cpu", change), "format version 99 is newer"
+    return _edit_json(root, "torch:cpu", change), \
+        "version: format version 99 is newer than this rngsuite reads (1); upgrade rngsuite"
 
 
 def _not_a_ledger(root):
@@ -85,7 +163,10 @@ def _era_without_provenance(root):
 
 
 CORRUPTIONS = [_truncate, _wrong_dtype, _nan_value, _hand_edited_value, _pickled_array,
-               _newer_format, _not_a_ledger, _missing_array, _era_without_provenance]
+               _newer_format, _not_a_ledger, _missing_array, _era_without_provenance,
+               _pickle_file, _truncated_array, _corrupted_array, _overwritten_array,
+               _hand_edited_head, _hand_edited_digest, _duplicate_key, _empty_file,
+               _environment_in_two_eras]
 
 
 @pytest.mark.parametrize("corrupt", CORRUPTIONS, ids=lambda f: f.__name__.strip("_"))
@@ -103,6 +184,7 @@ def test_bad_golden_file_exits_2_naming_file_and_entry(small_golden, corrupt, co
     assert entry in lines[0], lines[0]
     assert "Traceback" not in output
     assert tree_digest(small_golden) == before
+    assert not (small_golden.parent / "unpickled").exists()
 
 
 def test_ledger_error_names_file_and_entry(small_golden):

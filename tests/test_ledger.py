@@ -206,3 +206,148 @@ def test_merging_shards_equals_recording_here(tmp_path, small_golden):
     assert again != before
     assert run_cli("merge", "--ledger", str(small_golden), str(shard)).returncode == 0
     assert tree_digest(small_golden) == again
+
+
+_RECORDER = """
+import sys, time
+from pathlib import Path
+import numpy as np
+from suite.ledger import Ledger
+
+root, me, n = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+ledger = Ledger.load(root)
+values = lambda seed, size: [np.random.default_rng(seed).random(size)]
+# Its own cases (one long, with an array), and one case every recorder draws: the recorders
+# with even numbers draw the same values (they join one era), the odd ones their own (new eras).
+ledger.record("numpy.random", f"numpy.random:own(5)@{me}", f"env-{me}", {"n": me}, values(me, 5))
+ledger.record("numpy.random", f"numpy.random:own(1000)@{me}", f"env-{me}", {"n": me},
+              values(me, 1000))
+ledger.record("numpy.random", "numpy.random:shared(5)@0", f"env-{me}", {"n": me},
+              values(0 if me % 2 == 0 else 100 + me, 5))
+(root.parent / f"ready-{me}").touch()
+while not (root.parent / "go").exists():  # every recorder has loaded before any one saves
+    time.sleep(0.01)
+ledger.save()
+"""
+
+
+def test_concurrent_recorder_processes_lose_nothing(empty_ledger):
+    """Recorders in separate processes that all loaded before any saved keep all their work."""
+    import subprocess
+    import sys
+    import time
+
+    from conftest import ROOT
+
+    root, n = empty_ledger.root, 6
+    procs = [subprocess.Popen([sys.executable, "-c", _RECORDER, str(root), str(i), str(n)],
+                              cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": ""})
+             for i in range(n)]
+    deadline = time.monotonic() + 120
+    while not all((root.parent / f"ready-{i}").exists() for i in range(n)):
+        assert time.monotonic() < deadline and all(p.poll() is None for p in procs)
+        time.sleep(0.05)
+    (root.parent / "go").touch()
+    assert [p.wait(timeout=120) for p in procs] == [0] * n
+    ledger = Ledger.load(root)
+    for i in range(n):
+        for case in (f"numpy.random:own(5)@{i}", f"numpy.random:own(1000)@{i}"):
+            assert [e.environments for e in ledger.eras("numpy.random", case)] == [[f"env-{i}"]]
+    shared = ledger.eras("numpy.random", "numpy.random:shared(5)@0")
+    assert sorted(label for e in shared for label in e.environments) == \
+        [f"env-{i}" for i in range(n)]
+    even = next(e for e in shared if "env-0" in e.environments)
+    assert sorted(even.environments) == [f"env-{i}" for i in range(0, n, 2)]
+    assert len(shared) == 1 + n // 2  # the even recorders' era, and one per odd recorder
+    assert len(list((root / "arrays").iterdir())) == n
+    assert not [p for p in root.rglob("*.tmp")]
+
+
+_CRASHER = """
+import os, signal, sys
+from pathlib import Path
+import numpy as np
+from suite.ledger import Ledger
+
+ledger = Ledger.load(Path(sys.argv[1]))
+ledger.record("numpy.random", "numpy.random:x(5)@1", "env-2", {"numpy": "2"},
+              [np.random.default_rng(7).random(5)])
+# Die the hard way (power cut, OOM killer) in the middle of the write: the new bytes are in the
+# temporary file, not yet moved over the ledger file.
+os.fsync = lambda fd: os.kill(os.getpid(), signal.SIGKILL)
+ledger.save()
+"""
+
+
+def test_a_recorder_killed_mid_write_leaves_the_old_file_intact(empty_ledger):
+    """A recorder killed mid-write leaves the ledger file as it was, readable; others go on."""
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+    from suite.doctor import check
+
+    root = empty_ledger.root
+    empty_ledger.record("numpy.random", "numpy.random:x(5)@1", "env-1", {"numpy": "1"}, _draws())
+    empty_ledger.save()
+    path = file_for(root, "numpy.random")
+    before = path.read_bytes()
+    result = subprocess.run([sys.executable, "-c", _CRASHER, str(root)], cwd=ROOT,
+                            env={"PYTHONPATH": str(ROOT), "PATH": ""}, timeout=120)
+    assert result.returncode == -signal.SIGKILL
+    assert path.read_bytes() == before
+    (era,) = Ledger.load(root).eras("numpy.random", "numpy.random:x(5)@1")
+    assert era.environments == ["env-1"]
+    (leftover,) = [p for p in root.iterdir() if p.name.endswith(".tmp")]
+    assert f"{leftover}: a temporary file left by an interrupted write (or one in progress): " \
+        "not part of the ledger" in [str(p) for p in check(root, catalog=False).problems]
+    # The dead recorder's lock died with it: the next recorder saves.
+    again = Ledger.load(root)
+    again.record("numpy.random", "numpy.random:x(5)@1", "env-2", {"numpy": "2"}, _draws(seed=7))
+    assert again.save() == 1
+    assert [e.environments for e in Ledger.load(root).eras("numpy.random",
+                                                            "numpy.random:x(5)@1")] == \
+        [["env-1"], ["env-2"]]
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(empty_ledger, monkeypatch):
+    """A write that fails (disk full) raises, leaves the ledger file as it was and cleans up."""
+    import os
+
+    import pytest
+
+    root = empty_ledger.root
+    empty_ledger.record("numpy.random", "numpy.random:x(5)@1", "env-1", {"numpy": "1"}, _draws())
+    empty_ledger.save()
+    path = file_for(root, "numpy.random")
+    before = path.read_bytes()
+    ledger = Ledger.load(root)
+    ledger.record("numpy.random", "numpy.random:x(5)@1", "env-2", {"numpy": "2"}, _draws(seed=7))
+
+    def full(fd):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(OSError, match="No space left"):
+        ledger.save()
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in root.iterdir()) == [".lock", path.name]
+
+
+def test_recording_under_xdist_loses_nothing_and_reports_the_whole_run(small_golden, catalog):
+    """verify --record under xdist: every worker's recordings land; the report counts them all."""
+    from fnmatch import fnmatchcase
+
+    from conftest import run_cli
+
+    globs = ["numpy.default_rng:random(5)@*", "torch:cpu:randn(5)@*"]
+    chosen = [c for c in catalog.values() if any(fnmatchcase(c.id, g) for g in globs)]
+    result = run_cli("verify", "--record", "--ledger", str(small_golden),
+                     *(f"--case={g}" for g in globs), "--", "-n", "2", "-k", "test_golden")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "| numpy.default_rng |" in result.stdout and "| torch:cpu " in result.stdout
+    # torch:cpu:randn(5)@17 is in the small ledger already.
+    assert f"recorded into {small_golden}: {len(chosen) - 1} new-case, 1 unchanged;" \
+        in result.stdout, result.stdout
+    ledger = Ledger.load(small_golden)
+    assert all(ledger.eras(c.backend, c.id) for c in chosen) and len(chosen) == 10
