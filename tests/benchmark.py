@@ -9,9 +9,15 @@ Measures (median of ``--repeat`` runs; ratios are taken within each run, then th
    (subprocess wall time, and pytest's passed count);
 3. ``python -m pytest --pyargs numpy.random`` (subprocess wall time, fewer repeats: it is slower);
 4. ``--models``: the reference models against the library itself, 10**7 values of torch's CPU
-   ``rand`` (float32) and ``randn`` (float64) and NumPy's MT19937 words, model/library ratio.
+   ``rand`` (float32) and ``randn`` (float64) and NumPy's MT19937 words, model/library ratio;
+5. ``--deep``: the deep-stream checks (``suite/deep.py``): each digest's throughput on a chunk
+   (sha256, blake2b, xxh3_128); for 10**8 values per backend, raw generation (the same chunked
+   draw, no hashing) against the deep check (draw + XXH3-128), as a speed ratio per run, median;
+   the committed nightly case ``numpy.Generator(PCG64):random_raw(10**8)@17`` checked against
+   its golden; each quick deep case's verify time; and the peak memory (RSS high-water mark
+   above the baseline after imports, in a fresh interpreter) of the 10**9-value check.
 
-Run from anywhere:  python tests/benchmark.py [--repeat N]
+Run from anywhere:  python tests/benchmark.py [--repeat N] [--models | --deep]
 """
 
 from __future__ import annotations
@@ -119,6 +125,196 @@ def models(repeat: int, n: int = 10**7) -> list[tuple[str, float, float]]:
     return out
 
 
+# -------------------------------------------------------------------------------- --deep
+DEEP_BACKENDS = (("numpy.Generator(PCG64)", "random_raw"),
+                 ("numpy.Generator(MT19937)", "random_raw"),
+                 ("numpy.Generator(Philox)", "random_raw"), ("numpy.Generator(PCG64)", "random"),
+                 ("torch:cpu", "rand"))
+DEEP_RATIO_CASE = "numpy.Generator(PCG64):random_raw(10**8)@17"
+DEEP_MEMORY_CASES = ("numpy.Generator(PCG64):random_raw(10**9)@17",
+                     "torch:cpu:rand(10**8)@17",
+                     "numpy.Generator(MT19937):random_raw[2**40:+10**6]@17")
+
+
+def digest_throughput(repeat: int, chunk_bytes: int) -> list[tuple[str, float]]:
+    """(algorithm, GiB/s) hashing one chunk-sized buffer 64 times, median over ``repeat``."""
+    import numpy as np
+
+    from suite import deep
+
+    buf = np.random.default_rng(0).integers(0, 2**63, chunk_bytes // 8, dtype=np.uint64)
+    view = deep.canonical_view(buf)
+    out = []
+    for algorithm in ("sha256", "blake2b", "xxh3_128"):
+        def run():
+            h = deep.hasher(algorithm)
+            for _ in range(64):
+                h.update(view)
+            return h.hexdigest()
+        run()
+        t = median([timed(run)[0] for _ in range(repeat)])
+        out.append((algorithm, 64 * chunk_bytes / t / 2**30))
+    return out
+
+
+def raw_generation(case, backends, chunk: int) -> None:
+    """The deep check's draw without the digest: the same stream, chunks and buffer."""
+    from suite import deep
+
+    stream = deep.open_stream(case, backends, chunk)
+    left = case.length
+    while left:
+        n = min(chunk, left)
+        stream.draw(n)
+        left -= n
+
+
+def deep_speed(repeat: int, n: int = 10**8) -> list[dict]:
+    """Per backend: raw generation vs deep check seconds for ``n`` values, ratio per run."""
+    from suite import deep
+
+    backends = registry(["cpu"])
+    rows = []
+    for backend, call in DEEP_BACKENDS:
+        case = deep.DeepCase(backend, call, 17, 0, n)
+        warm = deep.DeepCase(backend, call, 17, 0, 10**6)  # first calls (torch's) set things up
+        raw_generation(warm, backends, deep.CHUNK)
+        deep.draw(warm, backends)
+        raw, checked, ratio = [], [], []
+        for _ in range(repeat):  # raw and deep alternate, so both see the same machine load
+            r, _ = timed(lambda: raw_generation(case, backends, deep.CHUNK))
+            d, _ = timed(lambda: deep.draw(case, backends))
+            raw.append(r)
+            checked.append(d)
+            ratio.append(r / d)
+        rows.append({"case": case.id, "raw": median(raw), "deep": median(checked),
+                     "ratio": median(ratio), "min": min(ratio), "max": max(ratio),
+                     "bytes": n * deep.open_stream(deep.DeepCase(backend, call, 0, 0, 1),
+                                                   backends, 1).dtype.itemsize})
+    return rows
+
+
+def golden_check(repeat: int, case_id: str) -> tuple[float, float, float, str]:
+    """The committed nightly case verified against its golden: (raw s, check s, ratio, status),
+    the raw draw of the same stream alternating with it, and the median raw/check ratio."""
+    from suite import deep
+
+    backends = registry(["cpu"])
+    goldens = deep.read(deep.deep_path(ROOT / "golden"))
+    case = deep.parse_id(case_id)
+    raw, checked, status, ratio = [], [], "", []
+    for _ in range(repeat):
+        r, _ = timed(lambda: raw_generation(case, backends, deep.CHUNK))
+        c, verdict = timed(lambda: deep.check(case, goldens, backends))
+        raw.append(r)
+        checked.append(c)
+        ratio.append(r / c)
+        status = verdict.status
+    return median(raw), median(checked), median(ratio), status
+
+
+def quick_cases(repeat: int) -> list[tuple[str, float, str, str]]:
+    """Each quick deep case's verify time in process (median), verdict and how it started."""
+    from suite import deep
+
+    backends = registry(["cpu"])
+    goldens = deep.read(deep.deep_path(ROOT / "golden"))
+    first, _ = timed(lambda: deep.mt_jump_polynomial(624))  # MT19937's phi, once per process
+    out = [("(once per process: MT19937's characteristic polynomial, Berlekamp-Massey)", first,
+            "-", "-")]
+    for case in deep.DEEP_CASES:
+        if case.nightly:
+            continue
+        times, verdict = [], None
+        for _ in range(repeat):
+            deep.mt_jump_polynomial.cache_clear()  # each run computes its x**k mod phi again
+            t, verdict = timed(lambda: deep.check(case, goldens, backends))
+            times.append(t)
+        out.append((case.id, median(times), verdict.status, verdict.drawn.how))
+    return out
+
+
+_MEMORY_PROBE = r"""
+import json, resource, sys, time
+sys.path.insert(0, sys.argv[1])
+import numpy, torch, xxhash
+from suite import deep
+from suite.backends import registry
+backends = registry(["cpu"])
+goldens = deep.read(deep.deep_path(sys.argv[1] + "/golden"))
+case = deep.parse_id(sys.argv[2])
+def status(key):
+    for line in open("/proc/self/status"):
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) * 1024
+try:  # reset the RSS high-water mark to the current RSS (Linux >= 4.0)
+    with open("/proc/self/clear_refs", "w") as fh:
+        fh.write("5")
+    reset = True
+except OSError:
+    reset = False
+base, hwm0 = status("VmRSS"), status("VmHWM")
+start = time.perf_counter()
+verdict = deep.check(case, goldens, backends)
+seconds = time.perf_counter() - start
+print(json.dumps({"baseline": base, "peak": status("VmHWM"), "hwm_before": hwm0,
+                  "reset": reset, "seconds": seconds, "status": verdict.status,
+                  "how": verdict.drawn.how}))
+"""
+
+
+def deep_memory(case_id: str) -> dict:
+    """Peak RSS of one deep check above the baseline after imports, in a fresh interpreter."""
+    import json
+
+    proc = subprocess.run([sys.executable, "-c", _MEMORY_PROBE, str(ROOT), case_id],
+                          capture_output=True, text=True, timeout=3600)
+    if proc.returncode:
+        raise RuntimeError(proc.stderr.strip())
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def deep_main(repeat: int) -> int:
+    from suite import deep
+
+    print(machine())
+    chunk_bytes = deep.CHUNK * 8
+    print(f"\ndigest throughput on one {chunk_bytes // 1024} KiB chunk (the deep check's), "
+          f"median of {repeat}:\n\n| digest | GiB/s |\n|:--|--:|")
+    for algorithm, rate in digest_throughput(repeat, chunk_bytes):
+        print(f"| {algorithm} | {rate:.2f} |")
+
+    print(f"\n10**8 values, raw generation (same chunks, no digest) vs deep check (draw + "
+          f"{deep.DIGEST}); medians of {repeat}, ratio = raw s / deep s within each run:\n")
+    print("| stream | raw s | raw GiB/s | deep s | deep / raw speed (min-max) |\n"
+          "|:--|--:|--:|--:|--:|")
+    for row in deep_speed(repeat):
+        print(f"| `{row['case']}` | {row['raw']:.3f} | {row['bytes'] / row['raw'] / 2**30:.2f} "
+              f"| {row['deep']:.3f} | {row['ratio']:.2f}x ({row['min']:.2f}-{row['max']:.2f}) |")
+    raw, checked, ratio, status = golden_check(repeat, DEEP_RATIO_CASE)
+    print(f"\n`{DEEP_RATIO_CASE}` against golden/deep: {status}; raw {raw:.3f} s, check "
+          f"{checked:.3f} s: the check runs at {ratio:.2f}x raw generation speed "
+          f"(median of per-run ratios)")
+
+    print(f"\nquick deep cases, verify in process (median of {repeat}; each run computes its "
+          f"jump polynomial):\n\n| case | s | verdict | start |\n|:--|--:|:--|:--|")
+    for case_id, seconds, status, how in quick_cases(repeat):
+        shown = f"`{case_id}`" if status != "-" else case_id
+        print(f"| {shown} | {seconds:.3f} | {status} | {how} |")
+
+    print("\npeak memory of one check above the interpreter's baseline (fresh interpreter, "
+          "numpy + torch + xxhash imported, goldens read; RSS high-water mark, reset before):"
+          "\n\n| case | baseline MiB | peak above baseline MiB | s | verdict |\n"
+          "|:--|--:|--:|--:|:--|")
+    for case_id in DEEP_MEMORY_CASES:
+        m = deep_memory(case_id)
+        note = "" if m["reset"] else " (high-water mark not reset: includes import peaks)"
+        print(f"| `{case_id}` | {m['baseline'] / 2**20:.1f} | "
+              f"{(m['peak'] - m['baseline']) / 2**20:.1f}{note} | {m['seconds']:.2f} | "
+              f"{m['status']} |")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -127,9 +323,14 @@ def main(argv: list[str] | None = None) -> int:
                              "numpy test suite runs min(N, 3) times)")
     parser.add_argument("--models", action="store_true",
                         help="only the reference models against the library (10**7 values)")
+    parser.add_argument("--deep", action="store_true",
+                        help="only the deep-stream checks: digest throughput, 10**8-value "
+                             "check vs raw generation, quick cases, 10**9-value peak memory")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    if args.deep:
+        return deep_main(args.repeat)
     if args.models:
         print(machine())
         print("\n| stream | library s | model s | model / library |\n|:--|--:|--:|--:|")
