@@ -75,6 +75,18 @@ def shaped_calls(backend: Backend) -> st.SearchStrategy[Call]:
     return st.tuples(st.sampled_from(templates), shapes).map(fill)
 
 
+def shape_templates(backend: Backend) -> list[str]:
+    """The backend's shaped call templates that take a shape (``rand({shape})``), not just n."""
+    return [t for t in _templates("shaped", backend) if "{shape}" in t]
+
+
+def reshaped_calls(backend: Backend) -> st.SearchStrategy[tuple[str, tuple[int, ...]]]:
+    """A shape template the backend has and a shape of 2 or 3 dimensions (up to 216 elements:
+    torch's vectorised normal path starts at 16)."""
+    shapes = hnp.array_shapes(min_dims=2, max_dims=3, min_side=1, max_side=6)
+    return st.tuples(st.sampled_from(shape_templates(backend)), shapes)
+
+
 def call_sequences(backend: Backend, *, min_size: int = 0,
                    max_size: int = 4) -> st.SearchStrategy[list[Call]]:
     """A few calls in a row, with small odd sizes that leave half a Gaussian pair cached."""

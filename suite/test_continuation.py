@@ -1,10 +1,11 @@
 """Stream continuation: a stream goes on where it left off -- from call to call, across every
-checkpoint (state, pickle, deepcopy), through a cached Gaussian, and in chunks where the
-library draws chunk by chunk."""
+checkpoint (state, pickle, deepcopy), through a cached Gaussian, in chunks where the library
+draws chunk by chunk, and into outputs of any shape and layout."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, strategies as st
 
 from suite import hypothesis_helpers as hh
@@ -113,3 +114,26 @@ def test_layout_keeps_the_stream(layout_backend, data):
     template = data.draw(st.sampled_from([p[0] for p in pairs]), label="call")
     n = data.draw(st.integers(1, 48), label="n")
     check_layout(backend, template, n, data.draw(hh.seeds(backend), label="seed"))
+
+
+def check_shape(backend, template: str, shape: tuple[int, ...], seed: int):
+    """A call with a multi-dimensional shape vs the same call with as many elements in one
+    dimension, reshaped in C order (a known divergence of this guarantee would run its witness
+    through this, once test_known_divergences.CHECKS lists "shape")."""
+    size = int(np.prod(shape))
+    shaped, flat = (parse_call(template.format(shape=s, n=size)) for s in (shape, (size,)))
+    expected = backend.run(backend.open([seed])[0], flat).reshape(shape)
+    actual = backend.run(backend.open([seed])[0], shaped)
+    return ph.assert_same([expected], [actual], guarantee="shape", backend=backend, seeds=[seed],
+                          calls=[shaped], detail=f"{shaped} vs {flat} reshaped to {shape}",
+                          variables={"n": size}, call=shaped)
+
+
+@given(data=st.data())
+def test_shape_keeps_the_stream(backend, data):
+    """A call with a 2-D or 3-D shape draws, in C order, what the same call draws with as many
+    elements in one dimension (known divergences list where it does not hold)."""
+    if not hh.shape_templates(backend):
+        pytest.skip(f"{backend.name}: no call takes a shape (properties.toml [[shaped]])")
+    template, shape = data.draw(hh.reshaped_calls(backend), label="call and shape")
+    check_shape(backend, template, shape, data.draw(hh.seeds(backend), label="seed"))

@@ -1,4 +1,4 @@
-"""Fault: ``np.random.seed`` seeds with seed + 1 (an off-by-one in seeding)."""
+"""Fault: ``np.random.seed`` seeds an integer seed s with s + 1 (an off-by-one in seeding)."""
 
 import numpy as np
 
@@ -6,7 +6,9 @@ _seed = np.random.seed
 
 
 def _off_by_one(seed=None):
-    return _seed(None if seed is None else (seed + 1) % 2**32)
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        seed = (int(seed) + 1) % 2**32
+    return _seed(seed)  # None and arrays of words (DataLoader workers seed so) pass unchanged
 
 
 np.random.seed = _off_by_one
