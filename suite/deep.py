@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
-import functools
 import hashlib
 import math
 import re
@@ -55,8 +54,10 @@ import numpy as np
 
 from suite import provenance as prov
 from suite.compare import canonical_bytes
+from suite.engine import record_advice
 from suite.ledger import (DTYPES, LedgerError, _atomic_write, _check_value, _dump, _era_name,
-                          _locked, parse_json)
+                          _locked, check_header, check_tables, parse_json)
+from suite.reference.mt19937 import MTState, advance as mt_advance
 
 FORMAT = "rngsuite-deep"
 FORMAT_VERSION = 1
@@ -218,80 +219,6 @@ def digest_arrays(arrays: Iterable[np.ndarray], algorithm: str = DIGEST) -> str:
     return h.hexdigest()
 
 
-# ----------------------------------------------------------------------- MT19937 jump-ahead
-@functools.lru_cache(maxsize=1)
-def _phi() -> tuple[int, list[int]]:
-    from suite.reference.mt19937 import _reduction_table, characteristic_polynomial
-
-    phi = characteristic_polynomial()
-    return phi, _reduction_table(phi)
-
-
-@functools.lru_cache(maxsize=64)
-def mt_jump_polynomial(steps: int) -> int:
-    """``x**steps mod phi(x)`` over GF(2), phi MT19937's characteristic polynomial: square
-    and multiply by x, bit by bit of ``steps`` (for ``2**128`` it is NumPy's jump polynomial)."""
-    from suite.reference.mt19937 import _gf2_mod, _gf2_square
-
-    if steps < 0:
-        raise ValueError("an MT19937 jump goes forward")
-    phi, table = _phi()
-    degree = phi.bit_length() - 1
-    p = 1
-    for bit in bin(steps)[2:]:
-        p = _gf2_mod(_gf2_square(p), phi, table)
-        if bit == "1":
-            p <<= 1
-            if p >> degree:
-                p ^= phi
-    return p
-
-
-def _apply_polynomial(window: np.ndarray, p: int) -> np.ndarray:
-    """``p(A)`` applied to a window of 624 consecutive generated words (A: the next window)."""
-    from suite.reference.mt19937 import _raw_sequence
-
-    degree = p.bit_length() - 1
-    x = _raw_sequence(window, degree + _N)
-    support = np.flatnonzero(np.unpackbits(
-        np.frombuffer(p.to_bytes((p.bit_length() + 7) // 8, "little"), dtype=np.uint8),
-        bitorder="little"))
-    acc = np.zeros(_N, dtype=np.uint32)
-    span = np.arange(_N)
-    for chunk in np.array_split(support, max(1, support.size // 1024)):
-        acc ^= np.bitwise_xor.reduce(x[chunk[:, None] + span], axis=0)
-    return acc
-
-
-def mt_advance(state: "Any", k: int) -> "Any":
-    """The :class:`~suite.reference.mt19937.MTState` after ``k`` more 32-bit words.
-
-    NumPy's state ``(key, pos)`` reads ``key[pos:]`` and then regenerates the block. The words
-    left in the block are skipped by moving ``pos``; the next block ``W = twist(key)`` is a run
-    of generated words, so it lies in the subspace where ``A**d = (x**d mod phi)(A)``: the block
-    holding the target word is that polynomial applied to ``W``. (The seeded block itself need
-    not lie there -- init_genrand's first word is no output of the recurrence -- hence the
-    twist first.)
-    """
-    from suite.reference.mt19937 import MTState, twist
-
-    k = int(k)
-    if k < 0:
-        raise ValueError("an MT19937 jump goes forward")
-    key, pos = np.asarray(state.key, dtype=np.uint32).copy(), int(state.pos)
-    if not 0 <= pos <= _N:
-        raise ValueError(f"MT19937 position {pos} is outside 0..624")
-    within = min(k, _N - pos)
-    if k == within:
-        return MTState(key=key, pos=pos + k)
-    k -= within  # >= 1 words after the end of this block
-    block, pos = divmod(k - 1, _N)  # target: word `pos` (0-based) of block `block` after it
-    window = twist(key)
-    if block:
-        window = _apply_polynomial(window, mt_jump_polynomial(block * _N))
-    return MTState(key=window, pos=pos + 1)
-
-
 # ----------------------------------------------------------------------------------- streams
 #: torch's CPU generator state (CPUGeneratorImplState, ATen/CPUGeneratorImpl.cpp): the legacy
 #: THGeneratorState -- the_initial_seed (u64), left (i32), seeded (i32), next (u64),
@@ -302,7 +229,6 @@ _TORCH_STATE_BYTES = 5056
 
 def torch_mt_state(state: bytes) -> Any:
     """The MTState of a torch CPU generator state (``left`` counts down to the next twist)."""
-    from suite.reference.mt19937 import MTState
 
     if len(state) != _TORCH_STATE_BYTES:
         raise ValueError(f"torch CPU generator state of {len(state)} bytes, expected "
@@ -377,8 +303,7 @@ class _NumpyStream(Stream):
             self.bg.advance(blocks)
             self.bg.random_raw(rest)
         elif self.kind == "MT19937":
-            from suite.reference.mt19937 import MTState
-
+        
             st = self.bg.state["state"]
             new = mt_advance(MTState(key=np.asarray(st["key"], dtype=np.uint32),
                                      pos=int(st["pos"])), words)
@@ -559,25 +484,12 @@ def read(path: Path | str) -> DeepFile:
     if not path.exists():
         return DeepFile(path)
     data = parse_json(path)  # the ledger's strict reader: UTF-8, no NaN, no key twice
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise LedgerError(path, "", f"not rngsuite deep goldens (expected \"format\": "
-                                    f"\"{FORMAT}\")")
-    version = data.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise LedgerError(path, "version", f"{version!r} is not a format version")
-    if version > FORMAT_VERSION:
-        raise LedgerError(path, "version", f"format version {version} is newer than this "
-                                           f"rngsuite reads ({FORMAT_VERSION}); upgrade rngsuite")
+    check_header(data, path, fmt=FORMAT, version=FORMAT_VERSION, what="rngsuite deep goldens")
     algorithm = data.get("digest")
     if algorithm not in ALGORITHMS:
         raise LedgerError(path, "digest", f"{algorithm!r} is not a digest this rngsuite "
                                           f"computes ({', '.join(ALGORITHMS)})")
-    envs = data.get("environments")
-    if not isinstance(envs, dict) or not all(isinstance(v, dict) for v in envs.values()):
-        raise LedgerError(path, "environments", "must map labels to provenance objects")
-    cases_raw = data.get("cases")
-    if not isinstance(cases_raw, dict):
-        raise LedgerError(path, "cases", "must map deep case ids to lists of eras")
+    envs, cases_raw = check_tables(data, path, cases="deep case ids")
     out = DeepFile(path, algorithm, dict(envs))
     for case_id, eras_raw in cases_raw.items():
         where = f"case {case_id!r}"
@@ -642,11 +554,7 @@ class DeepVerdict:
                 lines.append(f"  first difference at value {c.start + k}: recorded "
                              f"{shown.head[k]!r}, got {got[k]!r}")
         lines.append(f"  reproduce: python -m suite deep verify --case '{c.id}'")
-        record = f"python -m suite deep record --case '{c.id}'"
-        if self.status == "unrecorded":
-            lines.append(f"  record it: {record}")
-        elif self.status == "changed":
-            lines.append(f"  if the change is expected, record it as a new era: {record}")
+        lines += record_advice(self.status, f"python -m suite deep record --case '{c.id}'")
         return "\n".join(lines)
 
 

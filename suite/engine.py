@@ -88,12 +88,18 @@ class Verdict:
         variables = "".join(f"{k}={shlex.quote(v)} "
                             for k, v in self.backend.environment_variables().items())
         lines.append(f"  reproduce: {variables}python -c {shlex.quote(self.backend.snippet(case))}")
-        record = f"{variables}python -m suite record --case {shlex.quote(case.id)}"
-        if self.status == "changed":
-            lines.append(f"  if the change is expected, record it as a new era: {record}")
-        elif self.status == "unrecorded":
-            lines.append(f"  record it: {record}")
+        lines += record_advice(self.status,
+                               f"{variables}python -m suite record --case {shlex.quote(case.id)}")
         return "\n".join(lines)
+
+
+def record_advice(status: str, command: str) -> list[str]:
+    """The last line of a verdict: the command that records it, when recording is the fix."""
+    if status == "changed":
+        return [f"  if the change is expected, record it as a new era: {command}"]
+    if status == "unrecorded":
+        return [f"  record it: {command}"]
+    return []
 
 
 def _compare_era(era: Era, draws: list[np.ndarray], ledger: Ledger, case: Case, *,

@@ -180,24 +180,36 @@ def _parse_draw(raw: Any, path: Path, entry: str) -> Draw:
     return Draw(dtype, tuple(shape), sha, head=array)
 
 
-def _parse(data: Any, path: Path) -> LedgerFile:
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise LedgerError(path, "", f"not an rngsuite ledger (expected \"format\": \"{FORMAT}\")")
-    version = data.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise LedgerError(path, "version", f"{version!r} is not a format version")
-    if version > FORMAT_VERSION:
-        raise LedgerError(path, "version", f"format version {version} is newer than this "
-                                           f"rngsuite reads ({FORMAT_VERSION}); upgrade rngsuite")
-    backend = data.get("backend")
-    if not isinstance(backend, str) or file_for(path.parent, backend).name != path.name:
-        raise LedgerError(path, "backend", f"{backend!r} does not belong in {path.name}")
+def check_header(data: Any, path: Path, *, fmt: str, version: int, what: str) -> None:
+    """What every rngsuite data file starts with: its format's name, and a format version this
+    rngsuite reads (a newer one says to upgrade)."""
+    if not isinstance(data, dict) or data.get("format") != fmt:
+        raise LedgerError(path, "", f"not {what} (expected \"format\": \"{fmt}\")")
+    found = data.get("version")
+    if not isinstance(found, int) or isinstance(found, bool) or found < 1:
+        raise LedgerError(path, "version", f"{found!r} is not a format version")
+    if found > version:
+        raise LedgerError(path, "version", f"format version {found} is newer than this "
+                                           f"rngsuite reads ({version}); upgrade rngsuite")
+
+
+def check_tables(data: dict, path: Path, *, cases: str) -> tuple[dict, dict]:
+    """The environments (label -> provenance) and the cases (id -> eras) of a data file."""
     envs = data.get("environments")
     if not isinstance(envs, dict) or not all(isinstance(v, dict) for v in envs.values()):
         raise LedgerError(path, "environments", "must map labels to provenance objects")
     cases_raw = data.get("cases")
     if not isinstance(cases_raw, dict):
-        raise LedgerError(path, "cases", "must map case ids to lists of eras")
+        raise LedgerError(path, "cases", f"must map {cases} to lists of eras")
+    return envs, cases_raw
+
+
+def _parse(data: Any, path: Path) -> LedgerFile:
+    check_header(data, path, fmt=FORMAT, version=FORMAT_VERSION, what="an rngsuite ledger")
+    backend = data.get("backend")
+    if not isinstance(backend, str) or file_for(path.parent, backend).name != path.name:
+        raise LedgerError(path, "backend", f"{backend!r} does not belong in {path.name}")
+    envs, cases_raw = check_tables(data, path, cases="case ids")
     ledger = LedgerFile(path, backend, dict(envs))
     for case_id, eras_raw in cases_raw.items():
         where = f"case {case_id!r}"

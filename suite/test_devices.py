@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from suite.plugin import RUN
+from suite.reference import torch_cuda
 
 SEEDS = st.one_of(st.sampled_from([0, 1, 17, 2**32 - 1, 2**32, 2**63, 2**64 - 1]),
                   st.integers(0, 2**64 - 1))
@@ -56,10 +57,6 @@ def _states() -> dict[str, bytes]:
     return states
 
 
-def _cuda_state(seed: int, offset: int) -> bytes:
-    return np.array([seed, offset], dtype="<u8").tobytes()
-
-
 def _cpu_state(seed: int) -> bytes:
     g = _torch().Generator()
     g.manual_seed(seed)
@@ -93,16 +90,16 @@ def test_cuda_seeding_reaches_exactly_the_generators_it_names(cuda_device, seed)
         before = _states()
         torch.cuda.manual_seed(seed)
         after = _states()
-        expected = {**before, f"cuda:{index}": _cuda_state(seed, 0)}
+        expected = {**before, f"cuda:{index}": torch_cuda.state(seed, 0)}
         assert after == expected, f"torch.cuda.manual_seed({seed}) on cuda:{index}: changed " \
             f"{sorted(k for k in after if after[k] != expected[k])}"
         torch.cuda.manual_seed_all(seed)
-        expected = {**before, **{c: _cuda_state(seed, 0) for c in cudas}}
+        expected = {**before, **{c: torch_cuda.state(seed, 0) for c in cudas}}
         got = _states()
         assert got == expected, f"torch.cuda.manual_seed_all({seed}): wrong state on " \
             f"{sorted(k for k in got if got[k] != expected[k])}"
         torch.manual_seed(seed)
-        expected = {"cpu": _cpu_state(seed), **{c: _cuda_state(seed, 0) for c in cudas}}
+        expected = {"cpu": _cpu_state(seed), **{c: torch_cuda.state(seed, 0) for c in cudas}}
         got = _states()
         assert got == expected, f"torch.manual_seed({seed}): wrong state on " \
             f"{sorted(k for k in got if got[k] != expected[k])}"
@@ -119,7 +116,8 @@ def test_cuda_state_is_the_seed_and_an_offset_that_only_grows(cuda_device, seed,
     g = torch.Generator(device=cuda_device)
     g.manual_seed(seed)
     state = g.get_state().numpy().tobytes()
-    assert state == _cuda_state(seed, 0), f"{cuda_device}: manual_seed({seed}) state {state.hex()}"
+    assert state == torch_cuda.state(seed, 0), \
+        f"{cuda_device}: manual_seed({seed}) state {state.hex()}"
     offset = 0
     for n in sizes:
         saved = g.get_state()
@@ -173,7 +171,7 @@ def test_fork_rng_restores_the_cpu_and_every_forked_device(cuda_device, raises, 
             if raises:
                 raise Boom
     after = _states()
-    moved = sorted(k for k in (f"cpu", f"cuda:{index}") if after[k] != before[k])
+    moved = sorted(k for k in ("cpu", f"cuda:{index}") if after[k] != before[k])
     assert not moved, f"fork_rng(devices=[{index}]) did not restore {moved} " \
         f"({'body raised' if raises else 'body returned'}; seed {seed}, n {n})"
 

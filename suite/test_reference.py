@@ -60,8 +60,7 @@ def _agree(expected: np.ndarray, got: np.ndarray, *, ulp: int, what: str,
     assert expected.shape == got.shape, f"{what}: shape {got.shape}, model {expected.shape}"
     assert expected.dtype == got.dtype, f"{what}: dtype {got.dtype}, model {expected.dtype}"
     if tolerance:
-        off = np.abs(got.astype(np.float64) - expected) > tolerance * np.maximum(1, np.abs(expected))
-        differ = np.flatnonzero(off.reshape(-1))
+        differ = np.flatnonzero(~reference.within(expected, got, tolerance).reshape(-1))
         assert differ.size == 0, (
             f"{what}: {differ.size} of {expected.size} values outside the tolerance; first at "
             f"{differ[0]}: model {expected.reshape(-1)[differ[0]]!r}, library "

@@ -216,10 +216,11 @@ def golden_check(repeat: int, case_id: str) -> tuple[float, float, float, str]:
 def quick_cases(repeat: int) -> list[tuple[str, float, str, str]]:
     """Each quick deep case's verify time in process (median), verdict and how it started."""
     from suite import deep
+    from suite.reference import mt19937
 
     backends = registry(["cpu"])
     goldens = deep.read(deep.deep_path(ROOT / "golden"))
-    first, _ = timed(lambda: deep.mt_jump_polynomial(624))  # MT19937's phi, once per process
+    first, _ = timed(lambda: mt19937.power_polynomial(624))  # MT19937's phi, once per process
     out = [("(once per process: MT19937's characteristic polynomial, Berlekamp-Massey)", first,
             "-", "-")]
     for case in deep.DEEP_CASES:
@@ -227,7 +228,7 @@ def quick_cases(repeat: int) -> list[tuple[str, float, str, str]]:
             continue
         times, verdict = [], None
         for _ in range(repeat):
-            deep.mt_jump_polynomial.cache_clear()  # each run computes its x**k mod phi again
+            mt19937.power_polynomial.cache_clear()  # each run computes its x**k mod phi again
             t, verdict = timed(lambda: deep.check(case, goldens, backends))
             times.append(t)
         out.append((case.id, median(times), verdict.status, verdict.drawn.how))

@@ -90,7 +90,7 @@ def test_mt_advance_equals_drawing_k_words(k, seeding):
     state = mt.seedseq_state(17) if seeding == "SeedSequence" else mt.legacy_state(17)
     drawn = state.copy()
     mt.raw_words(drawn, k)
-    assert mt.next_words(deep.mt_advance(state, k), 700).tolist() == \
+    assert mt.next_words(mt.advance(state, k), 700).tolist() == \
         mt.next_words(drawn, 700).tolist()
 
 
@@ -98,13 +98,13 @@ def test_mt_jump_polynomial_generalises_numpys():
     """x**(2**128) mod phi is the jump polynomial NumPy's MT19937.jumped uses, and the
     generalised jump lands where NumPy's C jump does: from a block end (pos 624), NumPy's
     jumped() is 2**128 - 624 words ahead."""
-    assert deep.mt_jump_polynomial(2**128) == mt.jump_polynomial(128)
+    assert mt.power_polynomial(2**128) == mt.jump_polynomial(128)
     bg = np.random.MT19937(17)
     bg.random_raw(625)  # to pos 624, after a twist
     st = bg.state["state"]
     assert st["pos"] == 624
     state = mt.MTState(key=np.array(st["key"], dtype=np.uint32), pos=624)
-    assert mt.next_words(deep.mt_advance(state, 2**128 - 624), 10).tolist() == \
+    assert mt.next_words(mt.advance(state, 2**128 - 624), 10).tolist() == \
         bg.jumped().random_raw(10).tolist()
 
 

@@ -58,6 +58,14 @@ class Model:
     source: str = ""
 
 
+def within(expected: np.ndarray, got: np.ndarray, tolerance: float) -> np.ndarray:
+    """Per value: |got - expected| <= tolerance * max(1, |expected|), the bound an approximate
+    model (``Model.tolerance``) states."""
+    expected = np.asarray(expected, dtype=np.float64)
+    diff = np.abs(np.asarray(got, dtype=np.float64) - expected)
+    return diff <= tolerance * np.maximum(1, np.abs(expected))
+
+
 @dataclass(frozen=True, kw_only=True)
 class KnownAnswer:
     """A published vector the model must reproduce: ``compute()`` == ``expected``."""

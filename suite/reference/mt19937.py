@@ -233,6 +233,7 @@ def berlekamp_massey(bits: list[int]) -> tuple[int, int]:
 
 
 @functools.lru_cache(maxsize=1)
+@functools.lru_cache(maxsize=1)
 def characteristic_polynomial() -> int:
     """MT19937's characteristic polynomial (degree 19937) as a GF(2) bit vector."""
     # Berlekamp-Massey on 2*19937 bits of one output bit: phi is irreducible (2**19937-1 is a
@@ -278,14 +279,37 @@ def _gf2_mod(a: int, phi: int, table: list[int]) -> int:
     return a
 
 
+@functools.lru_cache(maxsize=1)
+def _phi_table() -> tuple[int, list[int]]:
+    phi = characteristic_polynomial()
+    return phi, _reduction_table(phi)
+
+
 @functools.lru_cache(maxsize=4)
 def jump_polynomial(log2_steps: int = 128) -> int:
     """``x**(2**log2_steps) mod phi`` as a GF(2) bit vector (NumPy's ``poly_coef`` for 128)."""
-    phi = characteristic_polynomial()
-    table = _reduction_table(phi)
+    phi, table = _phi_table()
     p = 2  # x
     for _ in range(log2_steps):
         p = _gf2_mod(_gf2_square(p), phi, table)
+    return p
+
+
+@functools.lru_cache(maxsize=64)
+def power_polynomial(steps: int) -> int:
+    """``x**steps mod phi(x)`` over GF(2), for any distance: square and multiply by x, bit by
+    bit of ``steps`` (for ``2**128`` it is :func:`jump_polynomial`, computed another way)."""
+    if steps < 0:
+        raise ValueError("an MT19937 jump goes forward")
+    phi, table = _phi_table()
+    degree = phi.bit_length() - 1
+    p = 1
+    for bit in bin(steps)[2:]:
+        p = _gf2_mod(_gf2_square(p), phi, table)
+        if bit == "1":
+            p <<= 1
+            if p >> degree:
+                p ^= phi
     return p
 
 
@@ -299,6 +323,48 @@ def _raw_sequence(window: np.ndarray, length: int) -> np.ndarray:
     return np.concatenate(blocks)[:length]
 
 
+def apply_polynomial(window: np.ndarray, p: int) -> np.ndarray:
+    """``p(A)`` applied to a window of 624 words, A the step to the next raw word: the XOR of
+    the windows of the raw sequence that starts with ``window`` at each term of ``p``."""
+    degree = p.bit_length() - 1
+    x = _raw_sequence(window, degree + N)
+    support = np.flatnonzero(np.unpackbits(
+        np.frombuffer(p.to_bytes((p.bit_length() + 7) // 8, "little"), dtype=np.uint8),
+        bitorder="little"))
+    acc = np.zeros(N, dtype=np.uint32)
+    span = np.arange(N)
+    for chunk in np.array_split(support, max(1, support.size // 1024)):
+        acc ^= np.bitwise_xor.reduce(x[chunk[:, None] + span], axis=0)
+    return acc
+
+
+def advance(state: MTState, k: int) -> MTState:
+    """The state after ``k`` more 32-bit words, for any ``k``.
+
+    NumPy's state ``(key, pos)`` reads ``key[pos:]`` and then regenerates the block. The words
+    left in the block are skipped by moving ``pos``; the next block ``W = twist(key)`` is a run
+    of generated words, so it lies in the subspace where ``A**d = (x**d mod phi)(A)``: the block
+    holding the target word is that polynomial applied to ``W``. (The seeded block itself need
+    not lie there -- init_genrand's first word is no output of the recurrence -- hence the
+    twist first.)
+    """
+    k = int(k)
+    if k < 0:
+        raise ValueError("an MT19937 jump goes forward")
+    key, pos = np.asarray(state.key, dtype=np.uint32).copy(), int(state.pos)
+    if not 0 <= pos <= N:
+        raise ValueError(f"MT19937 position {pos} is outside 0..624")
+    within = min(k, N - pos)
+    if k == within:
+        return MTState(key=key, pos=pos + k)
+    k -= within  # >= 1 words after the end of this block
+    block, pos = divmod(k - 1, N)  # target: word `pos` (0-based) of block `block` after it
+    window = twist(key)
+    if block:
+        window = apply_polynomial(window, power_polynomial(block * N))
+    return MTState(key=window, pos=pos + 1)
+
+
 def jump_state(state: MTState, *, log2_steps: int = 128) -> MTState:
     """One ``mt19937_jump_state``: ``pf(A)`` applied to the rolling window at ``pos``."""
     # mt19937-jump.c: pos >= N is taken as 0; horner1 computes pf(A) state, A = gen_next, which
@@ -308,16 +374,8 @@ def jump_state(state: MTState, *, log2_steps: int = 128) -> MTState:
     # pos 0). add_state XORs windows aligned at their positions; temp ends at pos + deg(pf).
     pf = jump_polynomial(log2_steps)
     start = 0 if state.pos >= N else state.pos
-    degree = pf.bit_length() - 1
-    x = _raw_sequence(np.roll(state.key, -start), degree + N)
-    support = np.flatnonzero(np.unpackbits(
-        np.frombuffer(pf.to_bytes((pf.bit_length() + 7) // 8, "little"), dtype=np.uint8),
-        bitorder="little"))
-    acc = np.zeros(N, dtype=np.uint32)
-    span = np.arange(N)
-    for chunk in np.array_split(support, max(1, support.size // 1024)):
-        acc ^= np.bitwise_xor.reduce(x[chunk[:, None] + span], axis=0)
-    new_pos = (start + degree) % N
+    acc = apply_polynomial(np.roll(state.key, -start), pf)
+    new_pos = (start + pf.bit_length() - 1) % N
     return MTState(key=np.roll(acc, new_pos), pos=new_pos)
 
 

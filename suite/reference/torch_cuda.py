@@ -26,12 +26,12 @@ yet; the known answers below were published by people who ran real GPUs.
 
 from __future__ import annotations
 
-import math
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 
-from suite.reference import KnownAnswer, Model
+from suite.reference import KnownAnswer, Model, within
 from suite.reference.philox import philox4x32
 
 _ATEN = "pytorch/pytorch: aten/src/ATen/"
@@ -241,57 +241,40 @@ def state(seed: int, offset: int) -> bytes:
 # --- the live library, on the running GPU ------------------------------------------------------
 
 
-def _generator(seed: int):
+def _live_draw(call: str, g, n: int, *, dtype: str = "float32", low: int = 0, high: int = 10,
+               p: float = 0.5):
+    """One modelled call on the GPU, from the CUDA generator ``g``."""
     import torch
 
-    g = torch.Generator(device="cuda")
-    g.manual_seed(seed)
-    return g
+    if call in ("rand", "randn"):
+        return getattr(torch, call)(n, device="cuda", dtype=getattr(torch, dtype), generator=g)
+    if call == "randint":
+        return torch.randint(low, high, (n,), device="cuda", generator=g)
+    return torch.bernoulli(torch.full((n,), p, device="cuda"), generator=g)
 
 
-def live_rand(seed: int, n: int, *, dtype: str = "float32") -> np.ndarray:
-    import torch
+def _live(call: str):
+    """``live(seed, n, **params)``: the call's values from a CUDA generator seeded with seed."""
+    def live(seed: int, n: int, **params) -> np.ndarray:
+        import torch
 
-    return torch.rand(n, device="cuda", dtype=getattr(torch, dtype),
-                      generator=_generator(seed)).cpu().numpy()
-
-
-def live_randn(seed: int, n: int, *, dtype: str = "float32") -> np.ndarray:
-    import torch
-
-    return torch.randn(n, device="cuda", dtype=getattr(torch, dtype),
-                       generator=_generator(seed)).cpu().numpy()
+        g = torch.Generator(device="cuda")
+        g.manual_seed(seed)
+        return _live_draw(call, g, n, **params).cpu().numpy()
+    return live
 
 
-def live_randint(seed: int, n: int, *, low: int = 0, high: int = 10) -> np.ndarray:
-    import torch
-
-    return torch.randint(low, high, (n,), device="cuda", generator=_generator(seed)).cpu().numpy()
-
-
-def live_bernoulli(seed: int, n: int, *, p: float = 0.5) -> np.ndarray:
-    import torch
-
-    x = torch.full((n,), p, device="cuda")
-    return torch.bernoulli(x, generator=_generator(seed)).cpu().numpy()
-
-
-_LIVE_CALLS = {
-    "rand": lambda g, n, dtype: __import__("torch").rand(
-        n, device="cuda", dtype=getattr(__import__("torch"), dtype), generator=g),
-    "randn": lambda g, n, dtype: __import__("torch").randn(
-        n, device="cuda", dtype=getattr(__import__("torch"), dtype), generator=g),
-    "randint_wide": lambda g, n, dtype: __import__("torch").randint(
-        0, 2**30, (n,), device="cuda", generator=g),
-    "bernoulli": lambda g, n, dtype: __import__("torch").bernoulli(
-        __import__("torch").full((n,), 0.5, device="cuda"), generator=g),
-}
+live_rand, live_randn, live_randint, live_bernoulli = map(
+    _live, ("rand", "randn", "randint", "bernoulli"))
 
 
 def live_state(seed: int, n: int, *, call: str = "rand", dtype: str = "float32") -> np.ndarray:
     """The generator's 16-byte state after one call, as uint8."""
-    g = _generator(seed)
-    _LIVE_CALLS[call](g, n, dtype)
+    import torch
+
+    g = torch.Generator(device="cuda")
+    g.manual_seed(seed)
+    _live_draw(call, g, n, dtype=dtype)
     return g.get_state().numpy()
 
 
@@ -301,7 +284,7 @@ def model_state(seed: int, n: int, *, call: str = "rand", dtype: str = "float32"
     if call == "bernoulli":
         offset = BERNOULLI_OFFSET
     else:
-        unroll = 2 if dtype == "float64" or call == "randint_wide" else 4
+        unroll = 2 if dtype == "float64" else 4
         offset = offset_after(n, geometry or current_geometry(), unroll=unroll)
     return np.frombuffer(state(seed, offset), dtype=np.uint8).copy()
 
@@ -330,17 +313,15 @@ MODELS = [
                    "hardware approximation, about 2**-21 absolute on [-pi, pi] and more beyond; "
                    "the model rounds exact sin/cos/log)",
          source=_DT + " (normal_kernel); " + _CURAND + "curand_normal.h (_curand_box_muller)"),
-    _row("randn(float64)", model=lambda s, n: randn(s, n, geometry=current_geometry(),
-                                                    dtype="float64"),
-         live=lambda s, n: live_randn(s, n, dtype="float64"), versions=">=2.0",
+    _row("randn(float64)", model=functools.partial(_on_this_gpu(randn), dtype="float64"),
+         live=functools.partial(live_randn, dtype="float64"), versions=">=2.0",
          n_range=(0, 2_000_000), ulp=RANDN64_ULP,
          exactness=f"within {RANDN64_ULP} ULP (CUDA's log and sincospi are within 1-2 ULP)",
          source=_DT + " (normal_kernel); " + _CURAND + "curand_normal.h (_curand_box_muller_double)"),
     _row("randint", model=_on_this_gpu(randint), live=live_randint, versions=">=2.7",
          n_range=(0, 2_000_000), params={"low": (0, -5), "high": (10, 2**16, 2**28 + 3, 2**40)},
          source=_DT + " (random_from_to_kernel: two words per value from a range of 2**28)"),
-    _row("randint[<2.7]", model=lambda s, n, **kw: randint(s, n, geometry=current_geometry(),
-                                                          wide=2**32, **kw),
+    _row("randint[<2.7]", model=functools.partial(_on_this_gpu(randint), wide=2**32),
          live=live_randint, versions=">=2.0,<2.7", n_range=(0, 2_000_000),
          params={"low": (0, -5), "high": (10, 2**16, 2**28 + 3, 2**40)},
          source=_DT + " (random_from_to_kernel before pytorch#148175: two words from 2**32)"),
@@ -504,10 +485,7 @@ def agreement(expected: np.ndarray, got: np.ndarray) -> tuple[float, float]:
     expected, got = np.asarray(expected).reshape(-1), np.asarray(got).reshape(-1)
     if expected.size == 0:
         return 1.0, 1.0
-    exact = float(np.mean(expected == got))
-    near = float(np.mean(np.abs(got.astype(np.float64) - expected.astype(np.float64))
-                         <= RANDN32_TOL * np.maximum(1, np.abs(expected.astype(np.float64)))))
-    return exact, near
+    return float(np.mean(expected == got)), float(np.mean(within(expected, got, RANDN32_TOL)))
 
 
 def table(ledger, catalog) -> list[dict]:
