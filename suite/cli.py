@@ -13,7 +13,7 @@ import traceback
 from collections import Counter
 from pathlib import Path
 
-from suite.compare import DEFAULT_ULP
+from suite.core.compare import DEFAULT_ULP
 
 EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -24,7 +24,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    from suite.plugin import DEFAULT_LEDGER
+    from suite.core.settings import DEFAULT_LEDGER
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--ledger", default=str(DEFAULT_LEDGER), metavar="DIR",
@@ -87,7 +87,9 @@ def _parser() -> argparse.ArgumentParser:
 def _verify(args: argparse.Namespace) -> int:
     import pytest
 
-    suite_dir = Path(__file__).resolve().parent
+    from suite.core.settings import CONFORMANCE
+
+    suite_dir = CONFORMANCE
     argv = [str(suite_dir), "--ledger", args.ledger, "--device", args.device,
             "--ulp", str(args.ulp), "-p", "no:cacheprovider", "-q"]
     argv += [f"--case={c}" for c in args.case]
@@ -105,8 +107,8 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _select(args: argparse.Namespace):
-    from suite.catalog import load_catalog, select
-    from suite.plugin import resolve_devices
+    from suite.core.catalog import load_catalog, select
+    from suite.core.settings import resolve_devices
 
     devices = resolve_devices(args.device)
     cases = select(load_catalog(devices=devices), args.case)
@@ -117,10 +119,10 @@ def _select(args: argparse.Namespace):
 
 
 def _record(args: argparse.Namespace) -> int:
-    from suite import engine
+    from suite.checks import engine
+    from suite.checks.engine import absent_calls
     from suite.backends import registry
-    from suite.ledger import Ledger
-    from suite.plugin import absent_calls
+    from suite.core.ledger import Ledger
 
     devices, cases = _select(args)
     ledger = Ledger.load(Path(args.ledger))
@@ -157,8 +159,8 @@ def _record(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from suite.ledger import Ledger
-    from suite.report import Spec, ledger_html, ledger_tables, upgrade_markdown
+    from suite.core.ledger import Ledger
+    from suite.tools.report import Spec, ledger_html, ledger_tables, upgrade_markdown
 
     ledger = Ledger.load(Path(args.ledger))
     if bool(args.old) != bool(args.new):
@@ -192,11 +194,11 @@ def _draw(args: argparse.Namespace) -> int:
 
 
 def _bisect(args: argparse.Namespace) -> int:
-    from suite import bisect as bs
-    from suite import provenance as prov
+    from suite.tools import bisect as bs
+    from suite.core import provenance as prov
     from suite.backends import registry
-    from suite.compare import compare
-    from suite.ledger import Ledger
+    from suite.core.compare import compare
+    from suite.core.ledger import Ledger
 
     case = {c.id: c for c in _select(argparse.Namespace(device="cpu", case=[]))[1]}.get(args.case)
     if case is None:
@@ -237,7 +239,7 @@ def _bisect(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    from suite.ledger import Ledger
+    from suite.core.ledger import Ledger
 
     target = Ledger.load(Path(args.ledger))
     outcomes: Counter[str] = Counter()
@@ -257,7 +259,7 @@ def _merge(args: argparse.Namespace) -> int:
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    from suite.doctor import check
+    from suite.tools.doctor import check
 
     findings = check(Path(args.ledger))
     for problem in findings.problems:
@@ -274,12 +276,12 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from suite.catalog import CatalogError
-    from suite.ledger import LedgerError
+    from suite.core.ledger import LedgerError
+    from suite.core.settings import BadInput
 
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["deep"]:  # its own parser: python -m suite deep verify|record|list ...
-        from suite import deep
+        from suite.checks import deep
 
         return deep.main(argv[1:])
     args = _parser().parse_args(argv)
@@ -287,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
                "draw": _draw, "bisect": _bisect, "merge": _merge, "doctor": _doctor}
     try:
         return command[args.command](args)
-    except (LedgerError, CatalogError, LookupError) as exc:
+    except (LedgerError, BadInput, LookupError) as exc:
         print(f"python -m suite {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except Exception:  # a bug in rngsuite, not bad input: keep the traceback, exit 3

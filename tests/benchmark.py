@@ -10,7 +10,7 @@ Measures (median of ``--repeat`` runs; ratios are taken within each run, then th
 3. ``python -m pytest --pyargs numpy.random`` (subprocess wall time, fewer repeats: it is slower);
 4. ``--models``: the reference models against the library itself, 10**7 values of torch's CPU
    ``rand`` (float32) and ``randn`` (float64) and NumPy's MT19937 words, model/library ratio;
-5. ``--deep``: the deep-stream checks (``suite/deep.py``): each digest's throughput on a chunk
+5. ``--deep``: the deep-stream checks (``suite/checks/deep.py``): each digest's throughput on a chunk
    (sha256, blake2b, xxh3_128); for 10**8 values per backend, raw generation (the same chunked
    draw, no hashing) against the deep check (draw + XXH3-128), as a speed ratio per run, median;
    the committed nightly case ``numpy.Generator(PCG64):random_raw(10**8)@17`` checked against
@@ -37,10 +37,10 @@ from statistics import median
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from suite import engine  # noqa: E402
+from suite.checks import engine  # noqa: E402
 from suite.backends import registry  # noqa: E402
-from suite.catalog import load_catalog  # noqa: E402
-from suite.ledger import Ledger  # noqa: E402
+from suite.core.catalog import load_catalog  # noqa: E402
+from suite.core.ledger import Ledger  # noqa: E402
 
 
 def timed(fn) -> tuple[float, object]:
@@ -140,7 +140,7 @@ def digest_throughput(repeat: int, chunk_bytes: int) -> list[tuple[str, float]]:
     """(algorithm, GiB/s) hashing one chunk-sized buffer 64 times, median over ``repeat``."""
     import numpy as np
 
-    from suite import deep
+    from suite.checks import deep
 
     buf = np.random.default_rng(0).integers(0, 2**63, chunk_bytes // 8, dtype=np.uint64)
     view = deep.canonical_view(buf)
@@ -159,7 +159,7 @@ def digest_throughput(repeat: int, chunk_bytes: int) -> list[tuple[str, float]]:
 
 def raw_generation(case, backends, chunk: int) -> None:
     """The deep check's draw without the digest: the same stream, chunks and buffer."""
-    from suite import deep
+    from suite.checks import deep
 
     stream = deep.open_stream(case, backends, chunk)
     left = case.length
@@ -171,7 +171,7 @@ def raw_generation(case, backends, chunk: int) -> None:
 
 def deep_speed(repeat: int, n: int = 10**8) -> list[dict]:
     """Per backend: raw generation vs deep check seconds for ``n`` values, ratio per run."""
-    from suite import deep
+    from suite.checks import deep
 
     backends = registry(["cpu"])
     rows = []
@@ -197,7 +197,7 @@ def deep_speed(repeat: int, n: int = 10**8) -> list[dict]:
 def golden_check(repeat: int, case_id: str) -> tuple[float, float, float, str]:
     """The committed nightly case verified against its golden: (raw s, check s, ratio, status),
     the raw draw of the same stream alternating with it, and the median raw/check ratio."""
-    from suite import deep
+    from suite.checks import deep
 
     backends = registry(["cpu"])
     goldens = deep.read(deep.deep_path(ROOT / "golden"))
@@ -215,7 +215,7 @@ def golden_check(repeat: int, case_id: str) -> tuple[float, float, float, str]:
 
 def quick_cases(repeat: int) -> list[tuple[str, float, str, str]]:
     """Each quick deep case's verify time in process (median), verdict and how it started."""
-    from suite import deep
+    from suite.checks import deep
     from suite.reference import mt19937
 
     backends = registry(["cpu"])
@@ -239,7 +239,7 @@ _MEMORY_PROBE = r"""
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[1])
 import numpy, torch, xxhash
-from suite import deep
+from suite.checks import deep
 from suite.backends import registry
 backends = registry(["cpu"])
 goldens = deep.read(deep.deep_path(sys.argv[1] + "/golden"))
@@ -276,7 +276,7 @@ def deep_memory(case_id: str) -> dict:
 
 
 def deep_main(repeat: int) -> int:
-    from suite import deep
+    from suite.checks import deep
 
     print(machine())
     chunk_bytes = deep.CHUNK * 8

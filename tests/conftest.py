@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from suite.backends import registry
-from suite.catalog import load_catalog
-from suite.ledger import Ledger
+from suite.core.catalog import load_catalog
+from suite.core.ledger import Ledger
 
 ROOT = Path(__file__).resolve().parent.parent
 FAULTS = Path(__file__).resolve().parent / "faults"
@@ -60,7 +60,7 @@ def empty_ledger(tmp_path) -> Ledger:
 @pytest.fixture
 def small_golden(tmp_path, catalog, backends) -> Path:
     """A temporary ledger holding a few real recordings: short and long draws, two backends."""
-    from suite import engine
+    from suite.checks import engine
 
     root = tmp_path / "golden"
     root.mkdir()

@@ -63,7 +63,7 @@ def test_the_device_is_a_parameter(backends):
 
 def test_global_backends_take_one_seed(catalog, backends):
     """A global stream cannot hold two interleaved seeds."""
-    from suite.catalog import Case, CatalogError, parse_steps
+    from suite.core.catalog import Case, CatalogError, parse_steps
 
     case = Case("numpy.random", (1, 2), parse_steps("a.rand(2);b.rand(2)", streams=2))
     with pytest.raises(CatalogError, match="one global stream"):
@@ -90,7 +90,7 @@ def test_a_torch_call_the_release_lacks_is_absent(monkeypatch):
     import torch
 
     from suite.backends import registry
-    from suite.catalog import parse_call
+    from suite.core.catalog import parse_call
 
     monkeypatch.setattr(torch.nn.init, "normal_", lambda tensor, mean=0.0, std=1.0: tensor)
     monkeypatch.delattr(torch.distributions, "InverseGamma")

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from suite.ledger import LedgerError, array_path, file_for
+from suite.core.ledger import LedgerError, array_path, file_for
 
 from conftest import run_cli, tree_digest
 
@@ -189,7 +189,7 @@ def test_bad_golden_file_exits_2_naming_file_and_entry(small_golden, corrupt, co
 
 def test_ledger_error_names_file_and_entry(small_golden):
     """LedgerError's text is 'file: entry: problem'."""
-    from suite.ledger import Ledger
+    from suite.core.ledger import Ledger
 
     path, _ = _wrong_dtype(small_golden)
     with pytest.raises(LedgerError) as info:

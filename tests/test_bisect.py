@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from suite.bisect import arrays_from_json, bisect
+from suite.tools.bisect import arrays_from_json, bisect
 
 from conftest import run_cli
 

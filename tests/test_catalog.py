@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from suite.catalog import (Call, Case, CatalogError, DType, List, Make, load_catalog, parse_call,
+from suite.core.catalog import (Call, Case, CatalogError, DType, List, Make, load_catalog, parse_call,
                            select)
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from suite.compare import compare, digest
+from suite.core.compare import compare, digest
 
 
 def _one_ulp_up(a, i):

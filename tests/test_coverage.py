@@ -1,4 +1,4 @@
-"""Tests for suite.coverage: the installed libraries' sampling API against the catalog."""
+"""Tests for suite.tools.coverage: the installed libraries' sampling API against the catalog."""
 
 import random
 import re
@@ -6,8 +6,8 @@ import re
 import numpy as np
 import pytest
 
-from suite import coverage
-from suite.catalog import CATALOG_PATH, load_catalog
+from suite.tools import coverage
+from suite.core.catalog import CATALOG_PATH, load_catalog
 
 
 def _resolve(library: str, name: str) -> object:

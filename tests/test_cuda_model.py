@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from suite import engine
-from suite import provenance as prov
+from suite.checks import engine
+from suite.core import provenance as prov
 from suite.backends.torch_generator import TorchGenerator
-from suite.catalog import load_catalog
-from suite.ledger import Ledger
+from suite.core.catalog import load_catalog
+from suite.core.ledger import Ledger
 from suite.reference import torch_cuda as tc
 
 GEOMETRIES = st.builds(tc.Geometry, st.integers(1, 200), st.sampled_from([1024, 1536, 2048]))
@@ -148,7 +148,7 @@ def test_recorded_cuda_goldens_are_compared_with_the_model(tmp_path):
     """Goldens recorded on a GPU are predicted call by call from their provenance (SM count,
     threads per SM, torch release), continuing the offset between calls: a faithful recording
     agrees bit for bit, and a recording with one value changed is caught."""
-    from suite.catalog import Call, Case
+    from suite.core.catalog import Call, Case
 
     h100 = tc.GPUS["NVIDIA H100 SXM"]
     case = Case("torch.Generator:cuda", (17,), (Call("rand", (300_000,)), Call("rand", (5,))),

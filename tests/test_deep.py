@@ -1,4 +1,4 @@
-"""The deep-stream machinery (suite/deep.py): chunked digests, jump-ahead, the goldens file."""
+"""The deep-stream machinery (suite/checks/deep.py): chunked digests, jump-ahead, the goldens file."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, tree_digest
-from suite import deep
-from suite.compare import digest as sha256_digest
-from suite.ledger import LedgerError
+from suite.checks import deep
+from suite.core.compare import digest as sha256_digest
+from suite.core.ledger import LedgerError
 from suite.reference import mt19937 as mt
 
 pytest.importorskip("xxhash")
@@ -23,7 +23,7 @@ MT = "numpy.Generator(MT19937)"
 
 # ------------------------------------------------------------------------------ chunking
 def _one_shot(case: deep.DeepCase) -> np.ndarray:
-    """The case's values drawn by the library in one call, without suite.deep."""
+    """The case's values drawn by the library in one call, without suite.checks.deep."""
     import torch
 
     seed, n = case.seed, case.start + case.length
@@ -289,14 +289,14 @@ def test_one_environment_in_two_eras_is_refused(deep_root):
 
 
 def test_cli_verifies_lists_and_refuses_bad_input(deep_root):
-    """python -m suite.deep: verify exits 0 on a recorded case and 1 on an unrecorded one;
+    """python -m suite.checks.deep: verify exits 0 on a recorded case and 1 on an unrecorded one;
     list prints ids with their tier; a bad file or unknown case is one line and exit 2, and
     nothing is written."""
     import subprocess
     import sys
 
     def deep_cli(*args):
-        return subprocess.run([sys.executable, "-m", "suite.deep", *args], capture_output=True,
+        return subprocess.run([sys.executable, "-m", "suite.checks.deep", *args], capture_output=True,
                               text=True, cwd=ROOT, timeout=600)
     good = deep_cli("verify", "--ledger", str(deep_root), "--case", QUICK.id)
     assert good.returncode == 0 and f"conforms   {QUICK.id}" in good.stdout, good.stdout

@@ -7,10 +7,10 @@ import shutil
 import numpy as np
 import pytest
 
-from suite.catalog import load_catalog
-from suite.compare import digest
-from suite.doctor import check
-from suite.ledger import _dump, array_path, file_for, read_file
+from suite.core.catalog import load_catalog
+from suite.core.compare import digest
+from suite.tools.doctor import check
+from suite.core.ledger import _dump, array_path, file_for, read_file
 
 from conftest import ROOT, run_cli, tree_digest
 
@@ -394,7 +394,7 @@ def test_stale_recording_exits_1(subset):
     _path(subset).write_text(_dump(lf.to_json()) + "\n")
     lines, summary, code = _doctor(subset)
     assert (lines, code) == ([f"{_path(subset)}: case {stale!r}: recorded, but no catalog case "
-                              "has this id: stale (renamed or removed from suite/catalog.toml?)"],
+                              "has this id: stale (renamed or removed from suite/data/catalog.toml?)"],
                              1)
     assert "1 problem (0 integrity, 1 catalog coverage) in 1 file;" in summary
 
@@ -468,7 +468,7 @@ def test_missing_ledger_directory_exits_2(tmp_path):
 def test_deep_digests_are_checked_too(subset):
     """doctor reads deep/digests.json with the deep command's strict reader: a hand-edited
     digest or a newer format is one line naming the file and the entry, exit 2."""
-    from suite import deep
+    from suite.checks import deep
 
     target = deep.deep_path(subset)
     target.parent.mkdir()

@@ -4,8 +4,8 @@ import json
 
 import numpy as np
 
-from suite import engine
-from suite.ledger import HEAD, SHORT, Ledger, array_path, file_for
+from suite.checks import engine
+from suite.core.ledger import HEAD, SHORT, Ledger, array_path, file_for
 
 from conftest import SMALL_CASES, tree_digest
 
@@ -129,7 +129,7 @@ def test_changed_stream_in_a_recorded_environment_fails_with_the_details(small_g
 
 def test_unknown_environment_matching_an_era_passes(small_golden, catalog, backends, monkeypatch):
     """An environment new to the ledger passes when it draws a recorded era's values."""
-    from suite import provenance
+    from suite.core import provenance
 
     env = dict(provenance.environment("cpu"), torch="99.0")
     monkeypatch.setattr(provenance, "environment", lambda device="cpu": env)
@@ -143,7 +143,7 @@ def test_unknown_environment_matching_an_era_passes(small_golden, catalog, backe
 def test_second_environment_joins_long_draws_on_disk(small_golden, catalog, backends,
                                                      monkeypatch):
     """Recording a new environment into a ledger with long draws keeps heads and arrays intact."""
-    from suite import provenance
+    from suite.core import provenance
 
     snapshot = tree_digest(small_golden)
     env = dict(provenance.environment("cpu"), torch="99.0")
@@ -212,7 +212,7 @@ _RECORDER = """
 import sys, time
 from pathlib import Path
 import numpy as np
-from suite.ledger import Ledger
+from suite.core.ledger import Ledger
 
 root, me, n = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 ledger = Ledger.load(root)
@@ -267,7 +267,7 @@ _CRASHER = """
 import os, signal, sys
 from pathlib import Path
 import numpy as np
-from suite.ledger import Ledger
+from suite.core.ledger import Ledger
 
 ledger = Ledger.load(Path(sys.argv[1]))
 ledger.record("numpy.random", "numpy.random:x(5)@1", "env-2", {"numpy": "2"},
@@ -286,7 +286,7 @@ def test_a_recorder_killed_mid_write_leaves_the_old_file_intact(empty_ledger):
     import sys
 
     from conftest import ROOT
-    from suite.doctor import check
+    from suite.tools.doctor import check
 
     root = empty_ledger.root
     empty_ledger.record("numpy.random", "numpy.random:x(5)@1", "env-1", {"numpy": "1"}, _draws())

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from suite.ledger import Ledger
-from suite.report import Spec, changes, changes_markdown, ledger_html, upgrade, version_key
+from suite.core.ledger import Ledger
+from suite.tools.report import Spec, changes, changes_markdown, ledger_html, upgrade, version_key
 
 
 def _arrays(seed, ulp_shift=0):

@@ -1,4 +1,4 @@
-"""Finding a library's public calls by introspection (the call tables and suite.coverage)."""
+"""Finding a library's public calls by introspection (the call tables and suite.tools.coverage)."""
 
 from __future__ import annotations
 

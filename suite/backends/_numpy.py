@@ -9,7 +9,7 @@ import numpy as np
 
 from suite.backends._introspect import public_callables
 from suite.backends.base import Adapter, CallSpec
-from suite.catalog import DType, Make
+from suite.core.catalog import DType, Make
 
 
 #: Public ``RandomState`` methods that draw nothing: they seed the stream or read/write its state.

@@ -10,7 +10,7 @@ from typing import Any, Callable, ClassVar
 import numpy as np
 
 from suite.backends.base import Adapter, CallSpec
-from suite.catalog import Call, DType, Make
+from suite.core.catalog import Call, DType, Make
 
 
 def _torch() -> Any:

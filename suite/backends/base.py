@@ -1,6 +1,6 @@
 """The adapter protocol every backend implements, and the shared machinery behind it.
 
-A backend turns a catalog :class:`~suite.catalog.Case` into arrays: it seeds one stream per seed
+A backend turns a catalog :class:`~suite.core.catalog.Case` into arrays: it seeds one stream per seed
 (``open``), runs each call on its stream (``run``), and writes the one-line snippet that
 reproduces the case by hand (``snippet``). Properties and golden checks talk only to this
 protocol, so none of them branches on a backend's name.
@@ -17,7 +17,7 @@ from typing import Any, Callable, ClassVar, Mapping, Protocol, Sequence, runtime
 
 import numpy as np
 
-from suite.catalog import Call, Case, CatalogError, DType, List, Make
+from suite.core.catalog import Call, Case, CatalogError, DType, List, Make
 
 
 @dataclass(frozen=True)
@@ -167,7 +167,7 @@ class Adapter:
     def absent(self, call: Call) -> str | None:
         if call.name in self.calls:
             return None
-        from suite.provenance import environment
+        from suite.core.provenance import environment
 
         return f"no {call.name} in {self.library} {environment(self.device).get(self.library)}"
 

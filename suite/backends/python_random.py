@@ -9,7 +9,7 @@ import numpy as np
 
 from suite.backends._introspect import public_callables
 from suite.backends.base import Adapter, CallSpec
-from suite.catalog import DType, Make
+from suite.core.catalog import DType, Make
 
 
 def _shuffled(h: Any, x: list) -> list:

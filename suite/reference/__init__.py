@@ -1,7 +1,7 @@
 """Reference models: executable, vectorised NumPy models of each stream, written from the
 algorithms' published descriptions and the libraries' source, independent of the libraries.
 
-A model is an oracle the suite checks the live library against (``suite/test_reference.py``),
+A model is an oracle the suite checks the live library against (``suite/conformance/test_reference.py``),
 it tells a change in the bit stream from a change in the transform built on it, and it predicts
 values for releases and devices we cannot run. Each module here exports
 

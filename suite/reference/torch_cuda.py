@@ -431,7 +431,7 @@ def _one(step, seed: int, geometry: Geometry, offset: int, *, wide: int):
 def predict(case, geometry: Geometry, *, torch_version: str = "2.13.0"):
     """The model's draws for a one-seed catalog case on a GPU of this geometry, each call
     continuing the stream where the last one left the offset; None if a call is not modelled."""
-    from suite.provenance import release
+    from suite.core.provenance import release
 
     if len(case.seeds) != 1:
         return None
@@ -510,9 +510,9 @@ def main(argv: list[str] | None = None) -> int:
 
     import pandas as pd
 
-    from suite.catalog import load_catalog
-    from suite.ledger import Ledger
-    from suite.plugin import DEFAULT_LEDGER
+    from suite.core.catalog import load_catalog
+    from suite.core.ledger import Ledger
+    from suite.core.settings import DEFAULT_LEDGER
 
     parser = argparse.ArgumentParser(prog="python -m suite.reference.torch_cuda",
                                      description=main.__doc__)

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from suite.catalog import CatalogError
+from suite.core.catalog import CatalogError
+from suite.core.settings import DATA
 
-HERE = Path(__file__).resolve().parent
+HERE = DATA
 DIVERGENCES_PATH = HERE / "divergences.toml"
 PROPERTIES_PATH = HERE / "properties.toml"
 
@@ -100,7 +101,7 @@ class Divergence:
 
     def witness_variables(self, call: str | None = None) -> dict[str, Any]:
         """The witness example's variables, as a condition sees them."""
-        from suite.catalog import parse_call
+        from suite.core.catalog import parse_call
 
         variables = {k: v for k, v in self.witness.items() if k in VARIABLES}
         if "seed" in self.witness:

@@ -36,8 +36,8 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from suite import provenance as prov
-from suite.ledger import (HEAD, Draw, LedgerError, _Bad, _dump, _era_name, _parse, _parse_draw,
+from suite.core import provenance as prov
+from suite.core.ledger import (HEAD, Draw, LedgerError, _Bad, _dump, _era_name, _parse, _parse_draw,
                           _same, file_for, load_array, parse_json)
 
 INTEGRITY, COVERAGE = "integrity", "coverage"
@@ -199,7 +199,7 @@ class _Doctor:
         case = self.catalog.get(case_id) if self.catalog is not None else None
         if self.catalog is not None and case is None and backend in self.backends:
             f.add(path, where, "recorded, but no catalog case has this id: stale (renamed or "
-                               "removed from suite/catalog.toml?)", COVERAGE)
+                               "removed from suite/data/catalog.toml?)", COVERAGE)
         if not isinstance(eras_raw, list) or not eras_raw:
             f.add(path, where, "must list at least one era")
             self.unread = True
@@ -361,7 +361,7 @@ def check(root: Path | str, *, catalog: bool | Iterable[Any] = True) -> Findings
     """Check the ledger under root, and against the catalog's cases for the ledger's devices
     (``catalog=False``: not against the catalog; a list of cases: against those)."""
     from suite.backends import registry
-    from suite.catalog import load_catalog
+    from suite.core.catalog import load_catalog
 
     root = Path(root)
     findings = Findings(root)
@@ -396,7 +396,7 @@ def check(root: Path | str, *, catalog: bool | Iterable[Any] = True) -> Findings
 def _check_deep(root: Path, findings: Findings) -> None:
     """The deep-stream digests (``deep/digests.json``), read by the same strict reader the
     ``deep`` command uses: each problem is one line naming the file and the entry."""
-    from suite import deep
+    from suite.checks import deep
 
     path = deep.deep_path(root)
     if not path.exists():

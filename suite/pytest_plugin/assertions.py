@@ -9,11 +9,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from suite import provenance as prov
+from suite.core import provenance as prov
 from suite.backends import Backend
-from suite.catalog import Call, Case
-from suite.compare import Comparison, compare
-from suite.divergences import KNOWN, version_tuple
+from suite.core.catalog import Call, Case
+from suite.core.compare import Comparison, compare
+from suite.checks.divergences import KNOWN, version_tuple
 
 
 def versions() -> dict[str, Any]:

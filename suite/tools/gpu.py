@@ -1,8 +1,8 @@
 """The nightly GPU runner's two questions: is CUDA really here, and what is this GPU's shard called.
 
-    python -m suite.gpu --check        one line: the device, its SMs, CUDA and torch; exit 3,
+    python -m suite.tools.gpu --check        one line: the device, its SMs, CUDA and torch; exit 3,
                                        with one line saying why, when there is no usable CUDA
-    python -m suite.gpu --shard-name   e.g. gpu-NVIDIA_H200-132SM-torch-2.13.0+cu130
+    python -m suite.tools.gpu --shard-name   e.g. gpu-NVIDIA_H200-132SM-torch-2.13.0+cu130
 
 The check runs first in ``.github/workflows/gpu-nightly.yml`` and ``tox -e gpu``: without it, a
 GPU machine that lost its driver would skip every CUDA case and go green. The shard name is
@@ -19,7 +19,7 @@ import sys
 import warnings
 from typing import Any, Mapping
 
-from suite import provenance
+from suite.core import provenance
 
 #: Exit status when there is no usable CUDA device (also: torch missing, a kernel failing).
 EXIT_NO_CUDA = 3
@@ -81,7 +81,7 @@ def check(device: str = "cuda") -> tuple[int, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m suite.gpu", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m suite.tools.gpu", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     what = parser.add_mutually_exclusive_group(required=True)
     what.add_argument("--check", action="store_true",
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--device {args.device!r} is not cuda or cuda:N")
     code, message = check(args.device)
     if code:
-        print(f"python -m suite.gpu: {message}", file=sys.stderr)
+        print(f"python -m suite.tools.gpu: {message}", file=sys.stderr)
         return code
     print(shard_name(provenance.environment(args.device)) if args.shard_name else message)
     return 0

@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from suite import pytest_helpers as ph
-from suite.catalog import Case, load_catalog
+from suite.pytest_plugin import assertions as ph
+from suite.core.catalog import Case, load_catalog
+from suite.core.settings import DATA
 
-NOTEBOOKS = tomllib.loads(Path(__file__).with_name("notebooks.toml").read_text())
+NOTEBOOKS = tomllib.loads((DATA / "notebooks.toml").read_text())
 
 
 def _case(rngsuite, case_id: str) -> Case:
@@ -22,7 +23,7 @@ def _case(rngsuite, case_id: str) -> Case:
         if case_id in on_cpu and "cpu" not in rngsuite.devices:
             pytest.skip(f"{case_id} is a CPU case; this run's devices are "
                         f"{', '.join(rngsuite.devices)}")
-        pytest.fail(f"{case_id} is not in suite/catalog.toml")
+        pytest.fail(f"{case_id} is not in suite/data/catalog.toml")
     if case not in rngsuite.cases:
         pytest.skip(f"{case_id} is not among the selected cases (--case)")
     return case

@@ -22,9 +22,9 @@ from typing import Callable
 
 import numpy as np
 
-from suite.report import version_key
+from suite.tools.report import version_key
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 #: Extra requirements a release needs beside it (torch < 2.3 cannot load NumPy 2).
 COMPANIONS: dict[str, Callable[[str], list[str]]] = {
     "torch": lambda v: ["numpy<2"] if version_key(v) < version_key("2.3") else [],

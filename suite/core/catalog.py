@@ -5,7 +5,7 @@ written in the library's own call syntax with literal arguments (``randint(0,10,
 id is the row rendered back to text, e.g. ``torch:cpu:randn(5)@17``; ids are stable because they
 are built from the row, not from a position.
 
-The rows live in ``catalog.toml`` beside this module as grids (backends x calls x seeds).
+The rows live in ``suite/data/catalog.toml`` as grids (backends x calls x seeds).
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-CATALOG_PATH = Path(__file__).with_name("catalog.toml")
+from suite.core.settings import DATA, BadInput
+
+CATALOG_PATH = DATA / "catalog.toml"
 
 # Argument constructors a call may use, materialised by each backend with its own library
 # (``ones(100)`` is ``np.ones(100)`` for NumPy and ``torch.ones(100)`` for torch).
@@ -28,7 +30,7 @@ DTYPES = ("bool", "int8", "uint8", "int16", "int32", "int64", "uint32", "uint64"
           "float16", "float32", "float64")
 
 
-class CatalogError(ValueError):
+class CatalogError(BadInput):
     """A catalog row or call text that cannot be parsed."""
 
 

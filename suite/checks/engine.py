@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from suite import provenance as prov
+from suite.core import provenance as prov
 from suite.backends import Backend
-from suite.catalog import Case
-from suite.compare import DEFAULT_ULP, Comparison, compare
-from suite.ledger import Era, Ledger
+from suite.core.catalog import Case
+from suite.core.compare import DEFAULT_ULP, Comparison, compare
+from suite.core.ledger import Era, Ledger
 
 _RANK = {"identical": 0, "within-ulp": 1, "different": 2, "shape": 3, "dtype": 4}
 
@@ -174,6 +174,13 @@ def check(case: Case, backend: Backend, ledger: Ledger, *, ulp: int = DEFAULT_UL
     verdict.status, verdict.era = "changed", closest
     verdict.step, verdict.comparison = results[closest.name]
     return verdict
+
+
+def absent_calls(backend: Backend, case: Case) -> str | None:
+    """Why the installed release cannot draw this case -- a call it does not have (newer than
+    it, or gone) -- or None when it has every call."""
+    absent = sorted({reason for step in case.steps if (reason := backend.absent(step))})
+    return f"{backend.name}: {'; '.join(absent)}" if absent else None
 
 
 def record(verdict: Verdict, ledger: Ledger):

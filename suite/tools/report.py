@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from suite import provenance as prov
-from suite.compare import DEFAULT_ULP, compare
-from suite.ledger import Ledger
+from suite.core import provenance as prov
+from suite.core.compare import DEFAULT_ULP, compare
+from suite.core.ledger import Ledger
 
 
 def version_key(label: str) -> tuple:
@@ -43,7 +43,7 @@ def overview(ledger: Ledger) -> pd.DataFrame:
 
 def known_divergences() -> pd.DataFrame:
     """Every known divergence row: where a guarantee does not hold, what holds instead, why."""
-    from suite.divergences import KNOWN
+    from suite.checks.divergences import KNOWN
 
     return pd.DataFrame([{"guarantee": r.guarantee, "backends": ", ".join(r.backends),
                           "condition": r.condition, "instead": r.expect, "why": r.note,
@@ -53,7 +53,7 @@ def known_divergences() -> pd.DataFrame:
 def ledger_tables(ledger: Ledger, *, changed_only: bool = False) -> str:
     """Markdown: the overview, known divergences, uncovered calls, then one cases x
     environments table per backend."""
-    from suite.coverage import coverage_table
+    from suite.tools.coverage import coverage_table
 
     parts = ["# rngsuite ledger", "", overview(ledger).to_markdown(), "",
              "## Stream changes between neighbouring recorded releases", "",

@@ -1,5 +1,5 @@
 """Deep streams against their recorded digests: long draws, and windows far into a stream
-reached by jump-ahead (``suite/deep.py``; goldens in ``golden/deep/digests.json``).
+reached by jump-ahead (``suite/checks/deep.py``; goldens in ``golden/deep/digests.json``).
 
 Cases of up to 10**7 values run in every run; longer ones (10**8, 10**9) only in the nightly
 tier: ``--profile nightly`` (``--hypothesis-profile nightly``) or ``RNGSUITE_DEEP=nightly``.
@@ -12,13 +12,13 @@ import importlib.util
 
 import pytest
 
-from suite import deep
+from suite.checks import deep
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "deep_case" not in metafunc.fixturenames:
         return
-    from suite.plugin import RUN
+    from suite.pytest_plugin.plugin import RUN
 
     run = metafunc.config.stash[RUN]
     nightly = deep.nightly_enabled(metafunc.config)
@@ -55,7 +55,7 @@ class _Deep:
 @pytest.fixture(scope="module")
 def deep_goldens(rngsuite):
     """The deep goldens beside the ledger; in record mode, written when the module ends."""
-    from suite.ledger import LedgerError
+    from suite.core.ledger import LedgerError
 
     try:
         goldens = _Deep(rngsuite.ledger.root)

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, strategies as st
 
-from suite import hypothesis_helpers as hh
-from suite import pytest_helpers as ph
-from suite.catalog import parse_literal
+from suite.pytest_plugin import strategies as hh
+from suite.pytest_plugin import assertions as ph
+from suite.core.catalog import parse_literal
 
 
 @given(data=st.data())

@@ -3,8 +3,8 @@ a row that a release has made obsolete fails here instead of silently excusing n
 
 from __future__ import annotations
 
-from suite.test_continuation import check_chunking, check_continues, check_layout
-from suite.test_seed_equivalence import check_distinct_seeds
+from suite.conformance.test_continuation import check_chunking, check_continues, check_layout
+from suite.conformance.test_seed_equivalence import check_distinct_seeds
 
 CHECKS = {
     "chunking": lambda backend, w, call: check_chunking(backend, call, w["n"], w["k"], w["seed"]),

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, strategies as st
 from packaging.specifiers import SpecifierSet
 
-from suite import hypothesis_helpers as hh
-from suite import provenance as prov
+from suite.pytest_plugin import strategies as hh
+from suite.core import provenance as prov
 from suite import reference
-from suite.catalog import load_catalog
+from suite.core.catalog import load_catalog
 
 MODELS = reference.models()
 KNOWN_ANSWERS = reference.known_answers()
@@ -115,7 +115,7 @@ def test_models_are_named_once_and_say_what_they_model():
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "cuda_golden" in metafunc.fixturenames:
-        from suite.plugin import RUN
+        from suite.pytest_plugin.plugin import RUN
         from suite.reference import torch_cuda
 
         run = metafunc.config.stash[RUN]

@@ -10,7 +10,7 @@ Its id follows the catalog's style::
 
 The draw is made in chunks into a reusable buffer and hashed as it goes, so memory stays at one
 chunk whatever the length; the digest is that of the canonical little-endian bytes of all the
-values concatenated (what :func:`suite.compare.canonical_bytes` gives for the whole draw), so
+values concatenated (what :func:`suite.core.compare.canonical_bytes` gives for the whole draw), so
 the chunk size never changes it. The digest is XXH3-128, chosen by measurement (the README's
 benchmark section): on this project's machine it hashes at ~30 GiB/s against ~0.9 GiB/s for
 SHA-256 and ~0.5 GiB/s for BLAKE2b, while NumPy's fastest bit generator makes ~1.4 GiB/s of
@@ -30,8 +30,8 @@ launch geometry, so a chunked draw is not one long draw, and a value position ha
 
 Goldens live in ``golden/deep/digests.json`` (``golden/README.md``): per case, eras of
 (dtype, length, digest, first values), each with the environment labels seen producing it, as
-in the ledger, written under the ledger's lock and atomically. ``python -m suite.deep`` (or
-``python -m suite deep``) lists, verifies and records; ``suite/test_deep.py`` verifies under
+in the ledger, written under the ledger's lock and atomically. ``python -m suite.checks.deep`` (or
+``python -m suite deep``) lists, verifies and records; ``suite/conformance/test_deep.py`` verifies under
 pytest.
 """
 
@@ -52,10 +52,10 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from suite import provenance as prov
-from suite.compare import canonical_bytes
-from suite.engine import record_advice
-from suite.ledger import (DTYPES, LedgerError, _atomic_write, _check_value, _dump, _era_name,
+from suite.core import provenance as prov
+from suite.core.compare import canonical_bytes
+from suite.checks.engine import record_advice
+from suite.core.ledger import (DTYPES, LedgerError, _atomic_write, _check_value, _dump, _era_name,
                           _locked, check_header, check_tables, parse_json)
 from suite.reference.mt19937 import MTState, advance as mt_advance
 
@@ -200,7 +200,7 @@ def hasher(algorithm: str = DIGEST) -> Any:
 
 
 def canonical_view(a: np.ndarray) -> memoryview | bytes:
-    """:func:`~suite.compare.canonical_bytes` of ``a``, without a copy where the memory
+    """:func:`~suite.core.compare.canonical_bytes` of ``a``, without a copy where the memory
     already is those bytes (C-contiguous little-endian, on a little-endian machine)."""
     if a.dtype == np.bool_:
         a = a.view(np.uint8)
@@ -479,7 +479,7 @@ def _parse_era(raw: Any, i: int, path: Path, where: str, case: DeepCase, algorit
 
 def read(path: Path | str) -> DeepFile:
     """Parse and validate the deep goldens; a missing file holds nothing. Anything malformed is
-    a :class:`~suite.ledger.LedgerError` naming the file and the entry."""
+    a :class:`~suite.core.ledger.LedgerError` naming the file and the entry."""
     path = Path(path)
     if not path.exists():
         return DeepFile(path)
@@ -660,7 +660,7 @@ def nightly_enabled(config: Any) -> bool:
 
 # -------------------------------------------------------------------------------------- CLI
 def _parser() -> argparse.ArgumentParser:
-    from suite.plugin import DEFAULT_LEDGER
+    from suite.core.settings import DEFAULT_LEDGER
 
     class Parser(argparse.ArgumentParser):
         def error(self, message: str) -> None:  # one line, exit 2, as for every bad input

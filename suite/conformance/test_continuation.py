@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from suite import hypothesis_helpers as hh
-from suite import pytest_helpers as ph
-from suite.catalog import parse_call
-from suite.divergences import rows_for
+from suite.pytest_plugin import strategies as hh
+from suite.pytest_plugin import assertions as ph
+from suite.core.catalog import parse_call
+from suite.checks.divergences import rows_for
 
 
 def check_continues(backend, seed: int):

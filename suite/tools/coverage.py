@@ -24,7 +24,7 @@ catalog's conventions: ``init_normal_`` is ``nn.init.normal_``, ``Normal_sample`
 
 Use::
 
-    python -c 'from suite.coverage import coverage_table; print(coverage_table())'
+    python -c 'from suite.tools.coverage import coverage_table; print(coverage_table())'
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from suite.catalog import Case, load_catalog
+from suite.core.catalog import Case, load_catalog
 
 
 # -- exclusions: public names that draw nothing -----------------------------------------------

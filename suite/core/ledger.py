@@ -32,7 +32,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from suite.compare import canonical_bytes, digest
+from suite.core.compare import canonical_bytes, digest
 
 FORMAT = "rngsuite-ledger"
 FORMAT_VERSION = 1

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, strategies as st
 
-from suite import hypothesis_helpers as hh
-from suite import pytest_helpers as ph
+from suite.pytest_plugin import strategies as hh
+from suite.pytest_plugin import assertions as ph
 
 
 @given(data=st.data())

@@ -17,15 +17,15 @@ import pytest
 from hypothesis import HealthCheck, register_random, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 
-from suite import engine
-from suite import provenance as prov
+from suite.checks import engine
+from suite.checks.engine import absent_calls
+from suite.core import provenance as prov
 from suite.backends import Backend, registry
-from suite.catalog import Case, CatalogError, load_catalog, select
-from suite.compare import DEFAULT_ULP
-from suite.ledger import Ledger, LedgerError
+from suite.core.catalog import Case, CatalogError, load_catalog, select
+from suite.core.compare import DEFAULT_ULP
+from suite.core.ledger import Ledger, LedgerError
+from suite.core.settings import DEFAULT_LEDGER, EXIT_BAD_INPUT, BadInput, resolve_devices
 
-DEFAULT_LEDGER = Path(__file__).resolve().parent.parent / "golden"
-EXIT_BAD_INPUT = 2
 
 # -- Hypothesis ------------------------------------------------------------------------------
 # dev: quick, local. ci: derandomized, no example database (what CI runs; Hypothesis would load
@@ -70,26 +70,6 @@ if importlib.util.find_spec("torch") is not None:
     register_random(_TORCH_GLOBAL)
 
 
-def resolve_devices(spec: str) -> list[str]:
-    """``cpu``, ``cuda``, ``cuda:1``, ``mps``, comma lists, or ``all`` (cpu + what is present)."""
-    if spec == "all":
-        devices = ["cpu"]
-        try:
-            import torch
-        except ImportError:
-            return devices
-        if torch.cuda.is_available():
-            devices.append("cuda")
-        if hasattr(torch.backends, "mps") and torch.backends.mps.is_available():
-            devices.append("mps")
-        return devices
-    devices = [d.strip() for d in spec.split(",") if d.strip()]
-    for d in devices:
-        if d.split(":")[0] not in ("cpu", "cuda", "mps"):
-            raise CatalogError(f"--device {spec!r}: {d!r} is not cpu, cuda[:N], mps or all")
-    return devices
-
-
 class Run:
     """One session's ledger, backends, cases and verdicts."""
 
@@ -110,13 +90,13 @@ class Run:
 
     def property_backends(self) -> list[Backend]:
         """The backends properties.toml describes (each has a probe call), available or not."""
-        from suite.divergences import rows_for
+        from suite.checks.divergences import rows_for
 
         return [b for b in self.backends.values() if rows_for("probe", b.name, b.device)]
 
     def drawn_before(self, backend: Backend, case: Case) -> list[str]:
         """Releases of the backend's library, up to the installed one, that drew this case."""
-        from suite.report import version_key
+        from suite.tools.report import version_key
 
         installed = prov.environment(backend.device).get(backend.library)
         mine = installed and prov.release(installed)
@@ -185,7 +165,7 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         devices = resolve_devices(config.option.device)
         cases = load_catalog(devices=devices)
-    except CatalogError as exc:
+    except BadInput as exc:
         pytest.exit(str(exc), returncode=EXIT_BAD_INPUT)
     chosen = select(cases, config.option.case)
     if config.option.case and not chosen:
@@ -222,9 +202,9 @@ def rngsuite(request: pytest.FixtureRequest) -> Run:
 
 def _property_params(run: Run, name: str) -> list[tuple[str, Any, list[Backend]]]:
     """(id, value, backends involved) for each fixture the properties are parametrized by."""
-    from suite.catalog import parse_call
-    from suite.divergences import Condition, PROPERTIES, match_backend, rows_for
-    from suite.pytest_helpers import versions
+    from suite.core.catalog import parse_call
+    from suite.checks.divergences import Condition, PROPERTIES, match_backend, rows_for
+    from suite.pytest_plugin.assertions import versions
 
     backends = run.property_backends()
     focused = [b for b in backends if run.focus is None or b.name in run.focus]
@@ -254,7 +234,7 @@ def _property_params(run: Run, name: str) -> list[tuple[str, Any, list[Backend]]
         return [(b.name, (b, parse_call(r["call"])), [b]) for b in backends
                 for r in rows_for("cached_gaussian", b.name, b.device)]
     if name == "divergence_witness":
-        from suite.divergences import KNOWN
+        from suite.checks.divergences import KNOWN
 
         out = []
         for row in KNOWN.rows:
@@ -283,13 +263,6 @@ def _property_params(run: Run, name: str) -> list[tuple[str, Any, list[Backend]]
                     out += [(f"{b.name}:seed={seed}", (b, row, seed), [b]) for seed in row["seeds"]]
         return out
     raise KeyError(name)
-
-
-def absent_calls(backend: Backend, case: Case) -> str | None:
-    """Why the installed release cannot draw this case -- a call it does not have (newer than
-    it, or gone) -- or None when it has every call."""
-    absent = sorted({reason for step in case.steps if (reason := backend.absent(step))})
-    return f"{backend.name}: {'; '.join(absent)}" if absent else None
 
 
 PROPERTY_FIXTURES = ("backend", "object_backend", "spawner", "forkable",
@@ -338,7 +311,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     workeroutput = getattr(session.config, "workeroutput", None)
     if run is not None and workeroutput is not None:
         # An xdist worker: send what the report needs to the controller, as plain data.
-        from suite.divergences import KNOWN
+        from suite.checks.divergences import KNOWN
 
         workeroutput["rngsuite"] = {
             "verdicts": [[b, s, n] for (b, s), n in
@@ -357,7 +330,7 @@ class _XdistReport:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
-        from suite.divergences import KNOWN
+        from suite.checks.divergences import KNOWN
 
         data = getattr(node, "workeroutput", {}).get("rngsuite")
         run = self.config.stash.get(RUN, None)
@@ -392,9 +365,9 @@ def divergence_table() -> "Any":
     """The known divergences with what this run saw of each, as a DataFrame."""
     import pandas as pd
 
-    from suite.divergences import KNOWN
+    from suite.checks.divergences import KNOWN
 
-    from suite.pytest_helpers import versions
+    from suite.pytest_plugin.assertions import versions
 
     stale = {r.index for r in KNOWN.stale(versions())}
     rows = [{"guarantee": r.guarantee, "backends": ", ".join(r.backends),
@@ -410,19 +383,19 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if run is None:
         return
     tr = terminalreporter
-    from suite.divergences import KNOWN
+    from suite.checks.divergences import KNOWN
 
     if KNOWN.ran:
         tr.section("rngsuite known divergences")
         tr.write_line(divergence_table().to_markdown(index=False))
-        from suite.pytest_helpers import versions
+        from suite.pytest_plugin.assertions import versions
 
         for row in KNOWN.stale(versions()):
             tr.write_line(f"stale known divergence: {row.guarantee} on {', '.join(row.backends)} "
                           f"({row.condition}) matched no example; is it fixed? {row.source}")
     if not run.verdicts and not run.remote:
         return
-    from suite.coverage import coverage_table
+    from suite.tools.coverage import coverage_table
 
     tr.section("rngsuite coverage of the installed libraries' sampling calls")
     tr.write_line(coverage_table())
