@@ -1,4 +1,4 @@
-"""What the NumPy backends share: dtypes, array arguments, and the legacy call table."""
+"""What the NumPy backends share: dtypes, array arguments, and how a call table is made."""
 
 from __future__ import annotations
 
@@ -7,29 +7,8 @@ from typing import Any, ClassVar, Iterable
 
 import numpy as np
 
-from suite.backends._introspect import public_callables
 from suite.backends.base import Adapter, CallSpec
 from suite.core.catalog import DType, Make
-
-
-#: Public ``RandomState`` methods that draw nothing: they seed the stream or read/write its state.
-LEGACY_NOT_SAMPLING = frozenset({"seed", "get_state", "set_state"})
-#: Public ``np.random`` functions that draw nothing: seeding, state, the Generator factory.
-#: (Classes such as ``RandomState`` and the bit generators are left out as classes.)
-MODULE_NOT_SAMPLING = LEGACY_NOT_SAMPLING | {"default_rng", "get_bit_generator",
-                                             "set_bit_generator"}
-
-
-def legacy_methods() -> list[str]:
-    """Every public sampling method of ``np.random.RandomState`` in the installed NumPy."""
-    # The class itself, not the np.random attribute, which a test may have replaced.
-    return public_callables(np.random.mtrand.RandomState, LEGACY_NOT_SAMPLING)
-
-
-def module_functions() -> list[str]:
-    """Every public sampling function of ``np.random`` (the hidden global ``RandomState``'s
-    methods, plus module-only aliases such as ``ranf`` and ``sample``; no ``tomaxint``)."""
-    return public_callables(np.random, MODULE_NOT_SAMPLING, np.random.__all__)
 
 
 def _shuffled(h: Any, x: np.ndarray) -> np.ndarray:
@@ -63,13 +42,8 @@ LEGACY_SPECIAL = {
 }
 
 
-def _table(names: Iterable[str], special: dict[str, CallSpec]) -> dict[str, CallSpec]:
+def call_table(names: Iterable[str], special: dict[str, CallSpec]) -> dict[str, CallSpec]:
     return {name: special.get(name) or _method(name) for name in names}
-
-
-#: The legacy ``RandomState`` methods; ``np.random``'s module functions are the same calls on the
-#: hidden global ``RandomState`` (``numpy_global`` takes those it exports).
-LEGACY_CALLS = _table(legacy_methods(), LEGACY_SPECIAL)
 
 
 class NumpyAdapter(Adapter):

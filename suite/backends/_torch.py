@@ -13,7 +13,7 @@ from suite.backends.base import Adapter, CallSpec
 from suite.core.catalog import Call, DType, Make
 
 
-def _torch() -> Any:
+def torch_module() -> Any:
     import torch
 
     return torch
@@ -35,12 +35,12 @@ class _Factory:
         self.name = name
 
     def __call__(self, h: Any, *args: Any, device: str = "cpu", **kwargs: Any) -> Any:
-        return getattr(_torch(), self.name)(*args, device=device, **kwargs, **_gen(h))
+        return getattr(torch_module(), self.name)(*args, device=device, **kwargs, **_gen(h))
 
 
 def _inplace(name: str):
     def fn(h: Any, *size: Any, device: str = "cpu", dtype: Any = None, **kwargs: Any) -> Any:
-        t = _torch().empty(*size, device=device, dtype=dtype)
+        t = torch_module().empty(*size, device=device, dtype=dtype)
         return getattr(t, name)(**kwargs, **_gen(h))
     return fn
 
@@ -48,7 +48,7 @@ def _inplace(name: str):
 def _strided(name: str):
     """An in-place sampler on a non-contiguous tensor: every other element of (n, 2)."""
     def fn(h: Any, n: int, *, device: str = "cpu") -> Any:
-        t = _torch().empty(n, 2, device=device)[:, 0]
+        t = torch_module().empty(n, 2, device=device)[:, 0]
         return getattr(t, name)(**_gen(h))
     return fn
 
@@ -60,7 +60,7 @@ STRIDED = ("normal_", "uniform_", "exponential_", "cauchy_", "log_normal_", "ran
 
 def _on_input(name: str):
     def fn(h: Any, x: Any, *args: Any, device: str = "cpu", **kwargs: Any) -> Any:
-        return getattr(_torch(), name)(x, *args, **kwargs, **_gen(h))
+        return getattr(torch_module(), name)(x, *args, **kwargs, **_gen(h))
     return fn
 
 
@@ -74,7 +74,7 @@ def _inplace_either(name: str):
     on_size = _inplace(name)
 
     def fn(h: Any, *args: Any, device: str = "cpu", **kwargs: Any) -> Any:
-        if args and isinstance(args[0], _torch().Tensor):
+        if args and isinstance(args[0], torch_module().Tensor):
             x, *rest = args
             return getattr(x, name)(*rest, **kwargs, **_gen(h))
         return on_size(h, *args, device=device, **kwargs)
@@ -105,14 +105,14 @@ class _InplaceTemplate(str):
 def _init(name: str):
     """A ``torch.nn.init`` initializer, which fills its tensor argument in place."""
     def fn(h: Any, x: Any, *args: Any, device: str = "cpu", **kwargs: Any) -> Any:
-        return getattr(_torch().nn.init, name)(x, *args, **kwargs, **_gen(h))
+        return getattr(torch_module().nn.init, name)(x, *args, **kwargs, **_gen(h))
     return fn
 
 
 def _functional(name: str):
     """A ``torch.nn.functional`` sampler: no generator= argument, so the default generator."""
     def fn(h: Any, *args: Any, device: str = "cpu", **kwargs: Any) -> Any:
-        return getattr(_torch().nn.functional, name)(*args, **kwargs)
+        return getattr(torch_module().nn.functional, name)(*args, **kwargs)
     return fn
 
 
@@ -121,7 +121,7 @@ def _fractional_max_pool(name: str):
     windows with ``torch.rand(N, C, 2 or 3)``; with ``return_indices=True`` the call gives the
     indices of the maxima (the second element of the pair) as its draw."""
     def fn(h: Any, *args: Any, device: str = "cpu", **kwargs: Any) -> Any:
-        out = getattr(_torch().nn.functional, name)(*args, **kwargs)
+        out = getattr(torch_module().nn.functional, name)(*args, **kwargs)
         return out[1] if isinstance(out, tuple) else out
     return fn
 
@@ -145,7 +145,7 @@ def _params(args: tuple, device: str) -> list:
     # Plain float parameters would make CPU tensors: put them on the adapter's device. Integers
     # stay integers: they are counts and sizes (Multinomial's total_count, LKJCholesky's dim).
     return [a if device == "cpu" or not isinstance(a, float) else
-            _torch().as_tensor(a, device=device) for a in args]
+            torch_module().as_tensor(a, device=device) for a in args]
 
 
 def _distribution(name: str):
@@ -155,7 +155,7 @@ def _distribution(name: str):
     device."""
     def fn(h: Any, *args: Any, device: str = "cpu") -> Any:
         *params, shape = args
-        return getattr(_torch().distributions, name)(*_params(params, device)).sample(shape)
+        return getattr(torch_module().distributions, name)(*_params(params, device)).sample(shape)
     return fn
 
 
@@ -176,20 +176,20 @@ def _wrapper(build: Callable[[Any, list], Any]):
     the catalog's literal parameters (see WRAPPERS); the last argument is the shape."""
     def fn(h: Any, *args: Any, device: str = "cpu") -> Any:
         *params, shape = args
-        return build(_torch().distributions, _params(params, device)).sample(shape)
+        return build(torch_module().distributions, _params(params, device)).sample(shape)
     return fn
 
 
 def _dataloader_order(h: Any, n: int, *, device: str = "cpu") -> Any:
     # The order a shuffling DataLoader yields range(n) in: the loader draws a base seed, then its
     # RandomSampler draws the permutation, both from generator= (the default generator if None).
-    torch = _torch()
+    torch = torch_module()
     return torch.cat(list(torch.utils.data.DataLoader(range(n), shuffle=True, **_gen(h))))
 
 
 def _random_split(h: Any, n: int, lengths: Any, *, device: str = "cpu") -> Any:
     # The indices of the first split of range(n); generator= defaults to the default generator.
-    torch = _torch()
+    torch = torch_module()
     return torch.tensor(torch.utils.data.random_split(range(n), lengths, **_gen(h))[0].indices)
 
 
@@ -200,7 +200,7 @@ def _sampler(name: str):
     generator; SubsetRandomSampler and WeightedRandomSampler draw from the default generator
     directly."""
     def fn(h: Any, *args: Any, device: str = "cpu", **kwargs: Any) -> Any:
-        torch = _torch()
+        torch = torch_module()
         return torch.tensor(list(getattr(torch.utils.data, name)(*args, **kwargs, **_gen(h))))
     return fn
 
@@ -310,7 +310,7 @@ assert TARGETS.keys() == TORCH_CALLS.keys()
 
 def _resolve(path: str) -> Any:
     """The object a dotted ``torch.`` path names in the installed torch, or None."""
-    obj = _torch()
+    obj = torch_module()
     for part in path.split(".")[1:]:
         obj = getattr(obj, part, None)
         if obj is None:
@@ -328,7 +328,7 @@ def _takes_generator(path: str, obj: Any) -> bool:
         params = inspect.signature(obj).parameters
         return "generator" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
     except (TypeError, ValueError):
-        schemas = _torch()._C._jit_get_schemas_for_operator(f"aten::{path.rsplit('.', 1)[1]}")
+        schemas = torch_module()._C._jit_get_schemas_for_operator(f"aten::{path.rsplit('.', 1)[1]}")
         return any(a.name == "generator" for s in schemas for a in s.arguments)
 
 
@@ -357,7 +357,7 @@ class TorchAdapter(Adapter):
     def unavailable(self) -> str | None:
         if importlib.util.find_spec("torch") is None:
             return "torch is not installed"
-        torch = _torch()
+        torch = torch_module()
         kind = self.device.split(":")[0]
         if kind == "cuda" and not torch.cuda.is_available():
             return "no CUDA device (torch.cuda.is_available() is False)"
@@ -375,7 +375,7 @@ class TorchAdapter(Adapter):
 
     @functools.lru_cache(maxsize=None)
     def _absent(self, name: str) -> str | None:
-        path, release = TARGETS[name], _torch().__version__
+        path, release = TARGETS[name], torch_module().__version__
         obj = _resolve(path)
         if obj is None:
             return f"no {path} in torch {release}"
@@ -400,10 +400,10 @@ class TorchAdapter(Adapter):
 
     def make(self, maker: Make) -> Any:
         args = [self._value(a) for a in maker.args]
-        return getattr(_torch(), maker.name)(*args, device=self.device)
+        return getattr(torch_module(), maker.name)(*args, device=self.device)
 
     def dtype(self, dtype: DType) -> Any:
-        return getattr(_torch(), dtype.name)
+        return getattr(torch_module(), dtype.name)
 
     def render_make(self, maker: Make) -> str:
         args = ", ".join(self._text(a) for a in maker.args)

@@ -8,7 +8,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from suite.backends._introspect import public_callables
-from suite.backends._numpy import BYTES, SHUFFLE, CallSpec, NumpyAdapter, _table
+from suite.backends._numpy import BYTES, SHUFFLE, CallSpec, NumpyAdapter, call_table
 
 #: Public ``Generator`` attributes that draw nothing here: the bit generator underneath (a
 #: property) and ``spawn``, which makes child generators (covered by ``children``, not a draw).
@@ -21,7 +21,7 @@ def generator_methods() -> list[str]:
     return public_callables(np.random._generator.Generator, GENERATOR_NOT_SAMPLING)
 
 
-GENERATOR_CALLS = _table(generator_methods(), {"shuffle": SHUFFLE, "bytes": BYTES})
+GENERATOR_CALLS = call_table(generator_methods(), {"shuffle": SHUFFLE, "bytes": BYTES})
 # The raw bit-generator words, pinned separately from the transforms built on them.
 GENERATOR_CALLS["random_raw"] = CallSpec(lambda h, *a: h.bit_generator.random_raw(*a),
                                          "{h}.bit_generator.random_raw({args})")

@@ -6,8 +6,20 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from suite.backends._numpy import (LEGACY_SPECIAL, CallSpec, NumpyAdapter, _table,
-                                   module_functions)
+from suite.backends._introspect import public_callables
+from suite.backends._numpy import LEGACY_SPECIAL, CallSpec, NumpyAdapter, call_table
+from suite.backends.numpy_randomstate import LEGACY_NOT_SAMPLING
+
+#: Public ``np.random`` functions that draw nothing: seeding, state, the Generator factory.
+#: (Classes such as ``RandomState`` and the bit generators are left out as classes.)
+MODULE_NOT_SAMPLING = LEGACY_NOT_SAMPLING | {"default_rng", "get_bit_generator",
+                                             "set_bit_generator"}
+
+
+def module_functions() -> list[str]:
+    """Every public sampling function of ``np.random`` (the hidden global ``RandomState``'s
+    methods, plus module-only aliases such as ``ranf`` and ``sample``; no ``tomaxint``)."""
+    return public_callables(np.random, MODULE_NOT_SAMPLING, np.random.__all__)
 
 # The raw MT19937 words under the transforms. np.random.get_bit_generator() is public since
 # NumPy 1.25; before, the same bit generator is the hidden global RandomState's, as NumPy's own
@@ -27,7 +39,7 @@ class NumpyGlobal(NumpyAdapter):
     owner = "numpy.random"
     # Every sampling function np.random exports: RandomState's methods (tomaxint is not
     # exported) and the module-only aliases ranf and sample.
-    calls = {**_table(module_functions(), LEGACY_SPECIAL), "random_raw": RAW}
+    calls = {**call_table(module_functions(), LEGACY_SPECIAL), "random_raw": RAW}
 
     def open(self, seeds: Sequence[int]) -> list[Any]:
         # Looked up at call time, so that a patched np.random.seed is the one exercised.

@@ -6,7 +6,22 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from suite.backends._numpy import LEGACY_CALLS, CallSpec, NumpyAdapter
+from suite.backends._introspect import public_callables
+from suite.backends._numpy import LEGACY_SPECIAL, CallSpec, NumpyAdapter, call_table
+
+#: Public ``RandomState`` methods that draw nothing: they seed the stream or read/write its state.
+LEGACY_NOT_SAMPLING = frozenset({"seed", "get_state", "set_state"})
+
+
+def legacy_methods() -> list[str]:
+    """Every public sampling method of ``np.random.RandomState`` in the installed NumPy."""
+    # The class itself, not the np.random attribute, which a test may have replaced.
+    return public_callables(np.random.mtrand.RandomState, LEGACY_NOT_SAMPLING)
+
+
+#: The legacy ``RandomState`` methods; ``np.random``'s module functions are the same calls on the
+#: hidden global ``RandomState`` (``numpy_global`` takes those it exports).
+LEGACY_CALLS = call_table(legacy_methods(), LEGACY_SPECIAL)
 
 
 class NumpyRandomState(NumpyAdapter):

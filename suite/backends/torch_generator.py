@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from suite.backends._torch import (GENERATOR_LEAKS, NO_GENERATOR, TORCH_CALLS, TorchAdapter,
-                                   _torch)
+                                   torch_module)
 
 
 class TorchGenerator(TorchAdapter):
@@ -28,7 +28,7 @@ class TorchGenerator(TorchAdapter):
         import pickle
 
         try:
-            pickle.dumps(_torch().Generator(device=self.device))
+            pickle.dumps(torch_module().Generator(device=self.device))
         except TypeError:
             return ("state",)
         return super().checkpoints
@@ -40,7 +40,7 @@ class TorchGenerator(TorchAdapter):
         handle.set_state(state)
 
     def open(self, seeds: Sequence[int]) -> list[Any]:
-        torch = _torch()
+        torch = torch_module()
         return [torch.Generator(device=self.device).manual_seed(s) for s in seeds]
 
     def seed_snippet(self, seeds: Sequence[int]) -> tuple[str, list[str]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from suite.backends._torch import TORCH_CALLS, TorchAdapter, _torch
+from suite.backends._torch import TORCH_CALLS, TorchAdapter, torch_module
 
 
 class TorchGlobal(TorchAdapter):
@@ -22,14 +22,14 @@ class TorchGlobal(TorchAdapter):
         return kind == "cuda", int(index) if index else None
 
     def get_state(self, handle: Any) -> Any:
-        torch = _torch()
+        torch = torch_module()
         is_cuda, index = self._cuda()
         if is_cuda:
             return torch.cuda.get_rng_state(index if index is not None else "cuda")
         return torch.get_rng_state()
 
     def set_state(self, handle: Any, state: Any) -> None:
-        torch = _torch()
+        torch = torch_module()
         is_cuda, index = self._cuda()
         if is_cuda:
             torch.cuda.set_rng_state(state, index if index is not None else "cuda")
@@ -37,14 +37,14 @@ class TorchGlobal(TorchAdapter):
             torch.set_rng_state(state)
 
     def fork(self) -> Any:
-        torch = _torch()
+        torch = torch_module()
         is_cuda, index = self._cuda()
         # fork_rng always forks the CPU state; devices= adds accelerators.
         devices = [index or 0] if is_cuda else []
         return torch.random.fork_rng(devices=devices)
 
     def open(self, seeds: Sequence[int]) -> list[Any]:
-        torch = _torch()
+        torch = torch_module()
         torch.manual_seed(seeds[0])
         return [torch]
 

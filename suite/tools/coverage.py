@@ -5,7 +5,8 @@ here, so a new release's new sampler shows up as uncovered by itself:
 
 * NumPy: the public methods of ``RandomState`` and ``Generator`` and the functions ``np.random``
   exports, less the names that draw nothing (the call tables' exclusion lists, in
-  ``suite/backends/_numpy.py`` and ``numpy_generator.py``);
+  ``suite/backends/numpy_randomstate.py``, ``numpy_global.py`` and
+  ``numpy_generator.py``);
 * torch: public ``torch`` functions that take ``generator=`` -- by their docstring, or by an ATen
   operator schema with a ``Generator`` argument (``torch.binomial`` has no docstring); in-place
   ``Tensor`` methods found the same way; ``nn.init`` functions with a ``generator`` parameter;
@@ -83,7 +84,8 @@ def _aten_with_generator() -> set[str]:
 
 # -- discovery, one function per library --------------------------------------------------------
 def _numpy_legacy() -> list[str]:
-    from suite.backends._numpy import legacy_methods, module_functions
+    from suite.backends.numpy_global import module_functions
+    from suite.backends.numpy_randomstate import legacy_methods
 
     return sorted(set(legacy_methods()) | set(module_functions()))
 
