@@ -1,21 +1,25 @@
-"""``python -m suite``: verify, record, report and list.
+"""``python -m suite`` (or ``rngsuite``): verify, record, report, and the tools.
 
-Exit codes: 0 conforms; 1 a conformance failure (a stream changed, or is not recorded);
-2 bad input (an unreadable or malformed golden file, an unknown case, an unknown option), said
-in one line naming the file and the entry; 3 an internal error.
+Exit codes (``suite.core.settings``): 0 conforms; 1 a conformance failure (a stream changed, is
+not recorded, or a recording met a conflict); 2 bad input (an unreadable or malformed golden
+file, an unknown case, option or device), said in one line naming the file and the entry;
+3 rngsuite cannot run here (an internal error, with its traceback; no usable CUDA for
+``gpu --check``; a missing requirement).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import traceback
-from collections import Counter
 from pathlib import Path
 
 from suite.core.compare import DEFAULT_ULP
+from suite.core.settings import (CONFORMANCE, DEFAULT_LEDGER, EXIT_BAD_INPUT, EXIT_FAIL,
+                                 EXIT_INTERNAL, EXIT_OK, BadInput, resolve_devices)
 
-EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+PROG = "python -m suite"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -24,8 +28,6 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    from suite.core.settings import DEFAULT_LEDGER
-
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--ledger", default=str(DEFAULT_LEDGER), metavar="DIR",
                         help="golden ledger directory (default: %(default)s)")
@@ -35,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     selecting.add_argument("--case", action="append", default=[], metavar="GLOB",
                            help="only cases whose id matches this glob (repeatable)")
 
-    parser = _Parser(prog="python -m suite", description=__doc__,
+    parser = _Parser(prog=PROG, description=__doc__,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     verify = sub.add_parser("verify", parents=[common, selecting],
@@ -62,9 +64,23 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--html", metavar="PATH",
                         help="also write a self-contained HTML page of the cases with several "
                              "eras to PATH")
+    report.add_argument("--findings", metavar="PATH",
+                        help="write the findings page (markdown: every stream change between "
+                             "recorded releases) to PATH instead of printing the ledger")
     sub.add_parser("list", parents=[selecting], help="print the catalog's case ids")
-    sub.add_parser("deep", add_help=False,
-                   help="deep-stream digests: verify|record|list [--case GLOB] [--nightly]")
+    deep = sub.add_parser("deep", parents=[common],
+                          help="deep streams: digests of long draws and of windows far into a "
+                               "stream (verify, record, list)")
+    deep.add_argument("action", choices=("verify", "record", "list"))
+    deep.add_argument("--case", action="append", default=[], metavar="GLOB",
+                      help="only deep cases whose id matches (repeatable); with --case every "
+                           "matching case runs, nightly or not; an id no case has (say "
+                           "'numpy.Generator(PCG64):random_raw[2**50:+10**7]@3') is drawn as "
+                           "given")
+    deep.add_argument("--nightly", action="store_true",
+                      help="without --case: the nightly tier too (cases over 10**7 values)")
+    deep.add_argument("--chunk", type=int, default=None, metavar="N",
+                      help="values per chunk (default 65536; never changes a digest)")
     sub.add_parser("doctor", parents=[common],
                    help="check the ledger's integrity (digests, arrays, eras, provenance, "
                         "catalog) and print every problem, one line each")
@@ -81,16 +97,26 @@ def _parser() -> argparse.ArgumentParser:
                         help="the package whose releases are searched")
     bisect.add_argument("--since", metavar="VERSION", help="the oldest release to consider")
     bisect.add_argument("--until", metavar="VERSION", help="the newest release to consider")
+    gpu = sub.add_parser("gpu", help="the GPU runner's checks: is CUDA usable here (--check, "
+                                     "exit 3 if not), and this GPU's shard name")
+    what = gpu.add_mutually_exclusive_group(required=True)
+    what.add_argument("--check", action="store_true",
+                      help="exit 0 and describe the device, or exit 3 with one line: no CUDA")
+    what.add_argument("--shard-name", action="store_true",
+                      help="print the ledger shard name for this GPU and torch build")
+    gpu.add_argument("--device", default="cuda", metavar="cuda[:N]",
+                     help="the CUDA device (default: %(default)s)")
+    sub.add_parser("cuda-model", parents=[common],
+                   help="the Philox model of torch's CUDA kernels against every recorded CUDA "
+                        "golden: the share it predicts, per case, GPU and call")
     return parser
 
 
+# ------------------------------------------------------------------------------ the suite
 def _verify(args: argparse.Namespace) -> int:
     import pytest
 
-    from suite.core.settings import CONFORMANCE
-
-    suite_dir = CONFORMANCE
-    argv = [str(suite_dir), "--ledger", args.ledger, "--device", args.device,
+    argv = [str(CONFORMANCE), "--ledger", args.ledger, "--device", args.device,
             "--ulp", str(args.ulp), "-p", "no:cacheprovider", "-q"]
     argv += [f"--case={c}" for c in args.case]
     if args.record:
@@ -100,7 +126,7 @@ def _verify(args: argparse.Namespace) -> int:
     code = int(pytest.main(argv + list(args.pytest_args)))
     # pytest: 0 ok, 1 failures, 2 interrupted (our bad-input exit), 3 internal, 4 usage, 5 none.
     if code == 5:
-        print("python -m suite verify: error: no test was collected", file=sys.stderr)
+        print(f"{PROG} verify: error: no test was collected", file=sys.stderr)
         return EXIT_BAD_INPUT
     return {0: EXIT_OK, 1: EXIT_FAIL, 2: EXIT_BAD_INPUT, 4: EXIT_BAD_INPUT}.get(code,
                                                                               EXIT_INTERNAL)
@@ -108,76 +134,148 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _select(args: argparse.Namespace):
     from suite.core.catalog import load_catalog, select
-    from suite.core.settings import resolve_devices
 
     devices = resolve_devices(args.device)
     cases = select(load_catalog(devices=devices), args.case)
     if args.case and not cases:
         raise LookupError(f"unknown case: no catalog case matches {', '.join(args.case)} "
-                          "(python -m suite list shows them)")
+                          f"({PROG} list shows them)")
     return devices, cases
 
 
 def _record(args: argparse.Namespace) -> int:
-    from suite.checks import engine
-    from suite.checks.engine import absent_calls
+    from collections import Counter
+
     from suite.backends import registry
+    from suite.checks import engine
+    from suite.checks.recording import Recorder
     from suite.core.ledger import Ledger
 
     devices, cases = _select(args)
-    ledger = Ledger.load(Path(args.ledger))
+    recorder = Recorder(Ledger.load(Path(args.ledger)))
     backends = registry(devices)
-    outcomes: Counter[str] = Counter()
     skipped: dict[str, str] = {}
     absent: Counter[str] = Counter()
-    conflicts = []
     for case in cases:
         backend = backends[case.backend]
         reason = backend.unavailable()
         if reason:
             skipped.setdefault(case.backend, reason)
             continue
-        missing = absent_calls(backend, case)  # nothing to record for a call the release lacks
+        missing = engine.absent_calls(backend, case)  # nothing to record for a missing call
         if missing:
             absent[missing] += 1
             continue
-        verdict = engine.check(case, backend, ledger)
-        result = engine.record(verdict, ledger)
-        outcomes[result.outcome] += 1
-        if result.outcome == "conflict":
-            conflicts.append(verdict.message(ledger))
-    written = ledger.save()
+        recorder.add(engine.check(case, backend, recorder.ledger))
+    recorder.save()
     for backend, reason in skipped.items():
         print(f"skipped {backend}: {reason}")
     for reason, n in sorted(absent.items()):
         print(f"skipped {n} case{'s' if n > 1 else ''} of {reason}")
-    for message in conflicts:
-        print(f"conflict: this environment is already recorded with other values\n{message}")
-    print(f"recorded {sum(outcomes.values())} cases into {ledger.root}: "
-          + ", ".join(f"{n} {k}" for k, n in sorted(outcomes.items())) + f"; {written} files written")
+    for message in recorder.conflicts:
+        print(f"conflict: {message}")
+    print(recorder.summary())
+    return EXIT_FAIL if recorder.conflicts else EXIT_OK
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from suite.checks.recording import Recorder
+    from suite.core.ledger import Ledger
+
+    recorder = Recorder(Ledger.load(Path(args.ledger)))
+    conflicts = []
+    for shard in args.shards:
+        for result in recorder.ledger.merge(Ledger.load(Path(shard))):
+            recorder.count(result)
+            if result.outcome == "conflict":
+                conflicts.append(f"{shard}: {result.case_id}: this environment is already "
+                                 f"recorded in era {result.era} with other values")
+    recorder.save()
+    for line in conflicts:
+        print(f"conflict: {line}")
+    print(f"merged {len(args.shards)} shards: {recorder.summary()}")
     return EXIT_FAIL if conflicts else EXIT_OK
 
 
+def _deep(args: argparse.Namespace) -> int:
+    from suite.backends import registry
+    from suite.checks import deep
+    from suite.checks.recording import Recorder
+    from suite.core.catalog import load_deep, parse_deep_id, select
+    from suite.core.ledger import Ledger
+
+    catalog = load_deep()
+    cases = select(catalog, args.case)
+    for glob in args.case:  # an id outside the catalog is a case too: any window, ad hoc
+        if not select(catalog, [glob]):
+            try:
+                cases.append(parse_deep_id(glob))
+            except BadInput:
+                pass
+    if args.case and not cases:
+        raise LookupError(f"unknown case: no deep case matches {', '.join(args.case)} "
+                          f"({PROG} deep list shows them)")
+    if not args.case and not args.nightly:
+        cases = [c for c in cases if not c.nightly]
+    if args.chunk is not None and args.chunk < 1:
+        raise LookupError("--chunk must be at least 1")
+    if args.action == "list":
+        for case in cases:
+            print(case.id + ("  [nightly]" if case.nightly else ""))
+        return EXIT_OK
+    backends = registry(["cpu"])
+    recorder = Recorder(Ledger.load(Path(args.ledger)))
+    failed, runnable = 0, 0
+    for case in cases:
+        backend = backends.get(case.backend)
+        reason = backend.unavailable() if backend else f"unknown backend {case.backend!r}"
+        if reason:
+            print(f"skipped {case.id}: {reason}")
+            continue
+        runnable += 1
+        verdict = deep.check(case, recorder.ledger, backends, chunk=args.chunk or deep.CHUNK)
+        rate = case.length / verdict.seconds / 1e6 if verdict.seconds else float("inf")
+        print(f"{verdict.status:10} {case.id}  ({verdict.seconds:.2f} s, {rate:.0f} M values/s"
+              f"{'; ' + verdict.seed_note.rsplit('(', 1)[1][:-1] if case.start else ''})",
+              flush=True)
+        if args.action == "record":
+            result = recorder.add(verdict)
+            print(f"{'':10} {result.outcome} era {result.era}")
+        elif not verdict.ok:
+            failed += 1
+            print(verdict.message())
+    if args.action == "record":
+        recorder.save()
+        for message in recorder.conflicts:
+            print(f"conflict: {message}")
+        print(recorder.summary())
+        return EXIT_FAIL if recorder.conflicts else EXIT_OK
+    print(f"{runnable - failed} of {runnable} deep cases conform"
+          + (f"; {failed} failed" if failed else ""))
+    return EXIT_FAIL if failed else EXIT_OK
+
+
+# ------------------------------------------------------------------------------ the tools
 def _report(args: argparse.Namespace) -> int:
     from suite.core.ledger import Ledger
-    from suite.tools.report import Spec, ledger_html, ledger_tables, upgrade_markdown
+    from suite.tools.ledger_page import ledger_html
+    from suite.tools.report import Spec, findings_markdown, ledger_tables, upgrade_markdown
 
     ledger = Ledger.load(Path(args.ledger))
     if bool(args.old) != bool(args.new):
         raise LookupError("--from and --to go together")
-    if args.old:
+    if args.findings:
+        Path(args.findings).write_text(findings_markdown(ledger), encoding="utf-8")
+    elif args.old:
         print(upgrade_markdown(ledger, Spec.parse(args.old), Spec.parse(args.new)))
     else:
         print(ledger_tables(ledger, changed_only=args.changed))
     if args.html:
-        # Only cases with several eras: a page of every case and environment is too big to read.
-        Path(args.html).write_text(ledger_html(ledger, changed_only=True), encoding="utf-8")
+        Path(args.html).write_text(ledger_html(ledger), encoding="utf-8")
     return EXIT_OK
 
 
 def _draw(args: argparse.Namespace) -> int:
-    import json
-
     from suite.backends import registry
 
     devices, cases = _select(args)
@@ -194,15 +292,15 @@ def _draw(args: argparse.Namespace) -> int:
 
 
 def _bisect(args: argparse.Namespace) -> int:
-    from suite.tools import bisect as bs
-    from suite.core import provenance as prov
     from suite.backends import registry
-    from suite.core.compare import compare
+    from suite.core import provenance as prov
+    from suite.core.compare import first_difference
     from suite.core.ledger import Ledger
+    from suite.tools import bisect as bs
 
     case = {c.id: c for c in _select(argparse.Namespace(device="cpu", case=[]))[1]}.get(args.case)
     if case is None:
-        raise LookupError(f"unknown case {args.case!r} (python -m suite list shows them)")
+        raise LookupError(f"unknown case {args.case!r} ({PROG} list shows them)")
     backend = registry([case.device])[case.backend]
     here = prov.label(prov.environment(backend.device), backend.provenance_keys())
     split = prov.split_label(here, args.package)
@@ -220,7 +318,7 @@ def _bisect(args: argparse.Namespace) -> int:
                 era = next((e for e in lf.cases.get(case.id, []) if label in e.environments), None)
                 if era is not None:
                     print(f"  {version}: era {era.name} in the ledger")
-                    return [d.values for d in era.draws]
+                    return [d.values for d in era.values]
         print(f"  {version}: installing into a temporary environment...", flush=True)
         return bs.draw_in_fresh_env(args.package, version, case.id)
 
@@ -229,33 +327,10 @@ def _bisect(args: argparse.Namespace) -> int:
     if result.after is None:
         print(f"{case.id}: the same draws in every release from {versions[0]} to {versions[-1]}")
         return EXIT_OK
-    old, new = result.draws[result.before], result.draws[result.after]
-    step = next(i for i, (a, b) in enumerate(zip(old, new)) if a.tobytes() != b.tobytes()
-                or a.dtype != b.dtype or a.shape != b.shape) if len(old) == len(new) else 0
-    detail = compare(old[step], new[step]).describe() if len(old) == len(new) else "draw count"
+    step, comparison = first_difference(result.draws[result.before], result.draws[result.after])
     print(f"{case.id}: first changed in {args.package} {result.after} "
-          f"(after {result.before}); draw {step + 1}: {detail}")
+          f"(after {result.before}); draw {step + 1}: {comparison.describe()}")
     return EXIT_OK
-
-
-def _merge(args: argparse.Namespace) -> int:
-    from suite.core.ledger import Ledger
-
-    target = Ledger.load(Path(args.ledger))
-    outcomes: Counter[str] = Counter()
-    conflicts = []
-    for shard in args.shards:
-        for result in target.merge(Ledger.load(Path(shard))):
-            outcomes[result.outcome] += 1
-            if result.outcome == "conflict":
-                conflicts.append(f"{shard}: {result.case_id}: this environment is already "
-                                 f"recorded in era {result.era} with other values")
-    written = target.save()
-    for line in conflicts:
-        print(f"conflict: {line}")
-    print(f"merged {len(args.shards)} shards into {target.root}: "
-          + ", ".join(f"{n} {k}" for k, n in sorted(outcomes.items())) + f"; {written} files written")
-    return EXIT_FAIL if conflicts else EXIT_OK
 
 
 def _doctor(args: argparse.Namespace) -> int:
@@ -275,23 +350,51 @@ def _list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _gpu(args: argparse.Namespace) -> int:
+    from suite.core import provenance
+    from suite.tools import gpu
+
+    if args.device.split(":")[0] != "cuda":
+        raise LookupError(f"--device {args.device!r} is not cuda or cuda:N")
+    code, message = gpu.check(args.device)
+    if code:
+        print(f"{PROG} gpu: {message}", file=sys.stderr)
+        return code
+    print(gpu.shard_name(provenance.environment(args.device)) if args.shard_name else message)
+    return EXIT_OK
+
+
+def _cuda_model(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from suite.checks import cuda_goldens
+    from suite.core.catalog import load_catalog
+    from suite.core.ledger import Ledger
+
+    rows = cuda_goldens.table(Ledger.load(Path(args.ledger)), load_catalog(devices=["cuda"]))
+    if not rows:
+        print(f"{args.ledger}: no CUDA golden of a modelled call recorded yet")
+        return EXIT_OK
+    print(pd.DataFrame(rows).to_markdown(index=False, floatfmt=".4f"))
+    return EXIT_OK
+
+
+COMMANDS = {"verify": _verify, "record": _record, "report": _report, "list": _list,
+            "deep": _deep, "draw": _draw, "bisect": _bisect, "merge": _merge,
+            "doctor": _doctor, "gpu": _gpu, "cuda-model": _cuda_model}
+
+
 def main(argv: list[str] | None = None) -> int:
-    from suite.core.ledger import LedgerError
-    from suite.core.settings import BadInput
-
-    argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == ["deep"]:  # its own parser: python -m suite deep verify|record|list ...
-        from suite.checks import deep
-
-        return deep.main(argv[1:])
-    args = _parser().parse_args(argv)
-    command = {"verify": _verify, "record": _record, "report": _report, "list": _list,
-               "draw": _draw, "bisect": _bisect, "merge": _merge, "doctor": _doctor}
+    args = _parser().parse_args(sys.argv[1:] if argv is None else list(argv))
+    where = f"{PROG} {args.command}" + (f" {args.action}" if args.command == "deep" else "")
     try:
-        return command[args.command](args)
-    except (LedgerError, BadInput, LookupError) as exc:
-        print(f"python -m suite {args.command}: error: {exc}", file=sys.stderr)
+        return COMMANDS[args.command](args)
+    except (BadInput, LookupError) as exc:
+        print(f"{where}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except ModuleNotFoundError as exc:  # a missing requirement (xxhash...): said in one line
+        print(f"{where}: error: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
     except Exception:  # a bug in rngsuite, not bad input: keep the traceback, exit 3
         traceback.print_exc()
         return EXIT_INTERNAL

@@ -60,14 +60,14 @@ def empty_ledger(tmp_path) -> Ledger:
 @pytest.fixture
 def small_golden(tmp_path, catalog, backends) -> Path:
     """A temporary ledger holding a few real recordings: short and long draws, two backends."""
-    from suite.checks import engine
+    from suite.checks import engine, recording
 
     root = tmp_path / "golden"
     root.mkdir()
     ledger = Ledger.load(root)
     for case_id in SMALL_CASES:
         case = catalog[case_id]
-        engine.record(engine.check(case, backends[case.backend], ledger), ledger)
+        recording.record(engine.check(case, backends[case.backend], ledger), ledger)
     ledger.save()
     return root
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from suite.checks import engine
+from suite.checks import cuda_goldens, engine, recording
 from suite.core import provenance as prov
 from suite.backends.torch_generator import TorchGenerator
 from suite.core.catalog import load_catalog
@@ -120,7 +120,7 @@ def test_cuda_eras_are_kept_per_gpu_model(tmp_path, call):
         with mock.patch.object(prov, "environment", lambda device="cpu": _env(name, sms,
                                                                                 torch_version)):
             verdicts[key, torch_version] = v = engine.check(case, _ModelledGpu(geometry), ledger)
-            engine.record(v, ledger)
+            recording.record(v, ledger)
     ledger.save()
     eras = Ledger.load(tmp_path).eras(case.backend, case.id)
     assert [sorted(e.environments) for e in eras] == [
@@ -133,11 +133,11 @@ def test_cuda_eras_are_kept_per_gpu_model(tmp_path, call):
     fresh = Ledger.load(tmp_path / "fresh")
     name, sms, geometry = gpus["h100"]
     with mock.patch.object(prov, "environment", lambda device="cpu": _env(name, sms)):
-        engine.record(engine.check(case, _ModelledGpu(geometry), fresh), fresh)
+        recording.record(engine.check(case, _ModelledGpu(geometry), fresh), fresh)
     name, sms, geometry = gpus["a100"]
     with mock.patch.object(prov, "environment", lambda device="cpu": _env(name, sms)):
         verdict = engine.check(case, _ModelledGpu(geometry), fresh)
-        message = verdict.message(fresh)
+        message = verdict.message()
     assert verdict.status == "changed", verdict.status
     assert "NVIDIA_A100" in message and "NVIDIA_H100" in message, message
     wave = tc.GPUS["NVIDIA A100"].wave
@@ -163,16 +163,16 @@ def test_recorded_cuda_goldens_are_compared_with_the_model(tmp_path):
     assert np.array_equal(draws[1], tc.rand(17, 5, geometry=h100, offset=4))
     assert not np.array_equal(draws[1], tc.rand(17, 5, geometry=h100))
     ledger.record(case.backend, case.id, label, env, draws)
-    (row,) = tc.recorded(ledger, [case])
+    (row,) = cuda_goldens.recorded(ledger, [case])
     assert row[3] == h100
-    assert {r["call"]: r["bit-exact"] for r in tc.table(ledger, [case])} == \
+    assert {r["call"]: r["bit-exact"] for r in cuda_goldens.table(ledger, [case])} == \
         {"rand(300000)": 1.0, "rand(5)": 1.0}
     bad = [d.copy() for d in draws]
     bad[0][123_456] = np.nextafter(bad[0][123_456], np.float32(2))
     (tmp_path / "x").mkdir()
     other = Ledger.load(tmp_path / "x")
     other.record(case.backend, case.id, label, env, bad)
-    rows = tc.table(other, [case])
+    rows = cuda_goldens.table(other, [case])
     assert rows[0]["bit-exact"] == 1 - 1 / 300_000 and rows[1]["bit-exact"] == 1.0
 
 

@@ -8,21 +8,23 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from conftest import ROOT, tree_digest
+from conftest import ROOT, run_cli, tree_digest
 from suite.checks import deep
+from suite.checks.recording import Recorder
+from suite.core.catalog import QUICK_MAX, CatalogError, DeepCase, load_deep, parse_deep_id
 from suite.core.compare import digest as sha256_digest
-from suite.core.ledger import LedgerError
+from suite.core.ledger import DEEP, DIGEST, Ledger, LedgerError, deep_path, read_deep
 from suite.reference import mt19937 as mt
 
 pytest.importorskip("xxhash")
 
-C = deep.DeepCase
+C = DeepCase
 PCG = "numpy.Generator(PCG64)"
 MT = "numpy.Generator(MT19937)"
 
 
 # ------------------------------------------------------------------------------ chunking
-def _one_shot(case: deep.DeepCase) -> np.ndarray:
+def _one_shot(case: DeepCase) -> np.ndarray:
     """The case's values drawn by the library in one call, without suite.checks.deep."""
     import torch
 
@@ -154,32 +156,48 @@ def test_torch_state_layout_is_the_mt19937_engine():
 
 # ------------------------------------------------------------------------------ cases and ids
 def test_ids_read_back_and_are_unique():
-    """Every deep case id reads back as its case, in the catalog's style; ids are unique and
+    """Every deep case id (catalog rows [[deep]]) reads back as its case; ids are unique and
     the default tier stays at most 10**7 values."""
-    ids = [c.id for c in deep.DEEP_CASES]
-    assert len(set(ids)) == len(ids)
-    for case in deep.DEEP_CASES:
-        assert deep.parse_id(case.id) == case
+    cases = load_deep()
+    ids = [c.id for c in cases]
+    assert len(set(ids)) == len(ids) and len(ids) == 21
+    for case in cases:
+        assert parse_deep_id(case.id) == case
     assert C(PCG, "random_raw", 17, 0, 10**8).id == "numpy.Generator(PCG64):random_raw(10**8)@17"
     assert C(PCG, "random_raw", 17, 2**40, 10**6).id == \
         "numpy.Generator(PCG64):random_raw[2**40:+10**6]@17"
     assert C("torch:cpu", "rand", 0, 12345, 1000).id == "torch:cpu:rand[12345:+1000]@0"
-    with pytest.raises(ValueError):
-        deep.parse_id("torch:cpu:rand(1e6)@0")
-    assert any(c.nightly for c in deep.DEEP_CASES)
-    assert all(c.length <= deep.QUICK_MAX for c in deep.DEEP_CASES if not c.nightly)
+    for bad in ("torch:cpu:rand(1e6)@0", "torch:cpu:rand(1000000)@0", "rand(10**6)@0"):
+        with pytest.raises(CatalogError):
+            parse_deep_id(bad)
+    assert any(c.nightly for c in cases)
+    assert all(c.length <= QUICK_MAX for c in cases if not c.nightly)
 
 
 def test_committed_goldens_cover_every_case():
     """golden/deep/digests.json reads cleanly and records every deep case (no case is left
     unrecorded, nightly ones included)."""
-    recorded = deep.read(deep.deep_path(ROOT / "golden"))
-    assert recorded.algorithm == deep.DIGEST
-    assert sorted(recorded.cases) == sorted(c.id for c in deep.DEEP_CASES)
+    recorded = read_deep(deep_path(ROOT / "golden"))
+    assert recorded.header["digest"] == DIGEST
+    assert sorted(recorded.cases) == sorted(c.id for c in load_deep())
 
 
 # ------------------------------------------------------------------------------ the file
 QUICK = C(PCG, "random_raw", 17, 0, 1000)
+
+
+def _record(root, backends, *, label=None, digest=None):
+    """Draw QUICK and record it into root's deep goldens (as another environment, or with
+    another digest, when asked): the outcome."""
+    recorder = Recorder(Ledger.load(root))
+    verdict = deep.check(QUICK, recorder.ledger, backends)
+    if label:
+        verdict.label = label
+    if digest:
+        verdict.values.digest = digest
+    result = recorder.add(verdict)
+    recorder.save()
+    return result.outcome, result.era
 
 
 @pytest.fixture
@@ -187,46 +205,44 @@ def deep_root(tmp_path, backends):
     """A ledger root whose deep goldens hold one recorded case."""
     root = tmp_path / "golden"
     root.mkdir()
-    assert deep.record([QUICK], root, backends) == [(QUICK.id, "new-case", "A")]
+    assert _record(root, backends) == ("new-case", "A")
     return root
 
 
 def test_recording_follows_the_ledgers_rules(deep_root, backends):
     """Recording again changes no byte; a new environment with the same digest joins the era;
     the same environment with another digest is a conflict and writes nothing."""
-    path = deep.deep_path(deep_root)
+    path = deep_path(deep_root)
     before = path.read_bytes()
-    assert deep.record([QUICK], deep_root, backends) == [(QUICK.id, "unchanged", "A")]
+    assert _record(deep_root, backends) == ("unchanged", "A")
     assert path.read_bytes() == before
-    recorded = deep.read(path)
-    v = deep.check(QUICK, recorded, backends)
-    assert v.status == "conforms"
-    v.label = "numpy-9.9.9/Linux/x86_64"
-    assert deep.save(deep_root, [v]) == [(QUICK.id, "joined", "A")]
-    assert deep.read(path).cases[QUICK.id][0].environments == \
-        sorted(["numpy-9.9.9/Linux/x86_64", deep.check(QUICK, recorded, backends).label])
-    v.drawn.digest = "0" * 32
+    here = deep.check(QUICK, Ledger.load(deep_root), backends)
+    assert here.status == "conforms"
+    assert _record(deep_root, backends, label="numpy-9.9.9/Linux/x86_64") == ("joined", "A")
+    assert read_deep(path).cases[QUICK.id][0].environments == \
+        sorted(["numpy-9.9.9/Linux/x86_64", here.label])
     middle = path.read_bytes()
-    assert deep.save(deep_root, [v]) == [(QUICK.id, "conflict", "A")]
+    assert _record(deep_root, backends, digest="0" * 32) == ("conflict", "A")
     assert path.read_bytes() == middle
 
 
 def test_a_changed_stream_fails_and_says_where(deep_root, backends):
     """A stream whose digest moved is 'changed'; the message gives both digests, the first
     differing value (or that the first values agree), and how to reproduce and record."""
-    path = deep.deep_path(deep_root)
+    path = deep_path(deep_root)
     data = json.loads(path.read_text())
     era = data["cases"][QUICK.id][0]
     era["digest"] = "f" * 32
     path.write_text(json.dumps(data))
-    v = deep.check(QUICK, deep.read(path), backends)
-    assert v.status == "changed" and not v.ok
-    msg = v.message(deep.read(path))
+    v = deep.check(QUICK, Ledger.load(deep_root), backends)
+    assert v.status == "changed" and not v.ok and v.store == DEEP
+    msg = v.message()
     assert f"recorded {'f' * 32}" in msg and "the first 8 values are equal" in msg
-    assert f"python -m suite deep verify --case '{QUICK.id}'" in msg
+    assert f"reproduce: python -m suite deep verify --case '{QUICK.id}'" in msg
+    assert f"python -m suite deep record --case '{QUICK.id}'" in msg
     era["head"][2] += 1
     path.write_text(json.dumps(data))
-    msg = deep.check(QUICK, deep.read(path), backends).message(deep.read(path))
+    msg = deep.check(QUICK, Ledger.load(deep_root), backends).message()
     assert f"first difference at value 2: recorded {era['head'][2]}" in msg
 
 
@@ -268,49 +284,43 @@ BAD = {
 @pytest.mark.parametrize("what", sorted(BAD))
 def test_bad_deep_goldens_are_refused_by_file_and_entry(what, deep_root):
     """A malformed deep goldens file is a LedgerError naming the file and the entry."""
-    path = deep.deep_path(deep_root)
+    path = deep_path(deep_root)
     damage, expect = BAD[what]
     damage(path)
     with pytest.raises(LedgerError) as info:
-        deep.read(path)
+        read_deep(path)
     assert str(info.value).startswith(str(path)) and expect in str(info.value), str(info.value)
 
 
 def test_one_environment_in_two_eras_is_refused(deep_root):
     """An environment listed in two eras of a case is refused."""
-    path = deep.deep_path(deep_root)
+    path = deep_path(deep_root)
 
     def two_eras(d):
         eras = d["cases"][QUICK.id]
         eras.append({**eras[0], "era": "B", "digest": "0" * 32})
     _mutate(path, two_eras)
     with pytest.raises(LedgerError, match="is in two eras"):
-        deep.read(path)
+        read_deep(path)
 
 
 def test_cli_verifies_lists_and_refuses_bad_input(deep_root):
-    """python -m suite.checks.deep: verify exits 0 on a recorded case and 1 on an unrecorded one;
+    """python -m suite deep: verify exits 0 on a recorded case and 1 on an unrecorded one;
     list prints ids with their tier; a bad file or unknown case is one line and exit 2, and
     nothing is written."""
-    import subprocess
-    import sys
-
-    def deep_cli(*args):
-        return subprocess.run([sys.executable, "-m", "suite.checks.deep", *args], capture_output=True,
-                              text=True, cwd=ROOT, timeout=600)
-    good = deep_cli("verify", "--ledger", str(deep_root), "--case", QUICK.id)
+    good = run_cli("deep", "verify", "--ledger", str(deep_root), "--case", QUICK.id)
     assert good.returncode == 0 and f"conforms   {QUICK.id}" in good.stdout, good.stdout
     other = "numpy.Generator(PCG64):random_raw(10**6)@17"
-    missing = deep_cli("verify", "--ledger", str(deep_root), "--case", other)
-    assert missing.returncode == 1 and "no deep digest recorded" in missing.stdout
-    listed = deep_cli("list", "--nightly").stdout.splitlines()
+    missing = run_cli("deep", "verify", "--ledger", str(deep_root), "--case", other)
+    assert missing.returncode == 1 and f"{other}: no golden recorded" in missing.stdout
+    listed = run_cli("deep", "list", "--nightly").stdout.splitlines()
     assert "numpy.Generator(PCG64):random_raw(10**9)@17  [nightly]" in listed
-    unknown = deep_cli("verify", "--case", "nothing*")
+    unknown = run_cli("deep", "verify", "--case", "nothing*")
     assert unknown.returncode == 2 and "no deep case matches nothing*" in unknown.stderr
-    path = deep.deep_path(deep_root)
+    path = deep_path(deep_root)
     path.write_text("{")
     before = tree_digest(deep_root)
-    bad = deep_cli("record", "--ledger", str(deep_root), "--case", QUICK.id)
+    bad = run_cli("deep", "record", "--ledger", str(deep_root), "--case", QUICK.id)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
     assert str(path) in bad.stderr and "not valid JSON" in bad.stderr
     assert tree_digest(deep_root) == before

@@ -10,7 +10,8 @@ import pytest
 from suite.core.catalog import load_catalog
 from suite.core.compare import digest
 from suite.tools.doctor import check
-from suite.core.ledger import _dump, array_path, file_for, read_file
+from suite.core.ledger import array_path, deep_path, file_for, read_file
+from suite.core.store import dump
 
 from conftest import ROOT, run_cli, tree_digest
 
@@ -54,7 +55,7 @@ def _load(root):
 
 def _save(root, data):
     """Write the JSON as rngsuite writes it, so only the intended breakage differs."""
-    _path(root).write_text(_dump(data) + "\n")
+    _path(root).write_text(dump(data) + "\n")
 
 
 def _edit(root, change):
@@ -391,7 +392,7 @@ def test_stale_recording_exits_1(subset):
     lf = read_file(_path(subset))
     stale = f"{BACKEND}:rand(6)@17"
     lf.cases[stale] = lf.cases[SHORT_CASE]
-    _path(subset).write_text(_dump(lf.to_json()) + "\n")
+    _path(subset).write_text(lf.text())
     lines, summary, code = _doctor(subset)
     assert (lines, code) == ([f"{_path(subset)}: case {stale!r}: recorded, but no catalog case "
                               "has this id: stale (renamed or removed from suite/data/catalog.toml?)"],
@@ -403,7 +404,7 @@ def test_unrecorded_catalog_case_exits_1(subset):
     """A catalog case with no recording is a coverage problem, exit 1."""
     lf = read_file(_path(subset))
     del lf.cases[SHORT_CASE]
-    _path(subset).write_text(_dump(lf.to_json()) + "\n")
+    _path(subset).write_text(lf.text())
     assert _doctor(subset)[::2] == ([f"{_path(subset)}: case {SHORT_CASE!r}: in the catalog but "
                                      f"not recorded (python -m suite record --case "
                                      f"'{SHORT_CASE}')"], 1)
@@ -442,7 +443,7 @@ def test_cli_exit_codes_and_output(tmp_path):
     path = file_for(root, BACKEND)
     lf = read_file(path)
     del lf.cases[SHORT_CASE]
-    path.write_text(_dump(lf.to_json()) + "\n")
+    path.write_text(lf.text())
     result = run_cli("doctor", "--ledger", str(root))
     assert result.returncode == 1, result.stdout + result.stderr
     assert result.stdout.splitlines()[:-1] == [
@@ -466,13 +467,11 @@ def test_missing_ledger_directory_exits_2(tmp_path):
 
 
 def test_deep_digests_are_checked_too(subset):
-    """doctor reads deep/digests.json with the deep command's strict reader: a hand-edited
+    """doctor reads deep/digests.json with the ledger's strict reader: a hand-edited
     digest or a newer format is one line naming the file and the entry, exit 2."""
-    from suite.checks import deep
-
-    target = deep.deep_path(subset)
+    target = deep_path(subset)
     target.parent.mkdir()
-    text = deep.deep_path(GOLDEN).read_text()
+    text = deep_path(GOLDEN).read_text()
     target.write_text(text)
     assert _doctor(subset)[2] == 0
     data = json.loads(text)

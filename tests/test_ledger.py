@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 
-from suite.checks import engine
+from suite.checks import engine, recording
 from suite.core.ledger import HEAD, SHORT, Ledger, array_path, file_for
 
 from conftest import SMALL_CASES, tree_digest
@@ -20,7 +20,7 @@ def test_record_then_verify_round_trip(small_golden, catalog, backends):
     for case_id in SMALL_CASES:
         case = catalog[case_id]
         verdict = engine.check(case, backends[case.backend], ledger)
-        assert verdict.status == "conforms", verdict.message(ledger)
+        assert verdict.status == "conforms", verdict.message()
 
 
 def test_values_are_stored_exactly(small_golden):
@@ -86,7 +86,7 @@ def test_recording_twice_changes_no_byte(small_golden, catalog, backends):
     ledger = Ledger.load(small_golden)
     for case_id in SMALL_CASES:
         case = catalog[case_id]
-        result = engine.record(engine.check(case, backends[case.backend], ledger), ledger)
+        result = recording.record(engine.check(case, backends[case.backend], ledger), ledger)
         assert result.outcome == "unchanged"
     assert ledger.save() == 0
     assert tree_digest(small_golden) == snapshot
@@ -119,7 +119,7 @@ def test_changed_stream_in_a_recorded_environment_fails_with_the_details(small_g
     case = catalog["torch:cpu:rand(1000)@17"]
     verdict = engine.check(case, backends[case.backend], ledger)
     assert verdict.status == "changed" and verdict.comparison.kind == "within-ulp"
-    message = verdict.message(ledger)
+    message = verdict.message()
     for needle in ("torch:cpu:rand(1000)@17: stream changed", "seed: 17", "torch 2.", "era A",
                    "1000 of 1000 elements differ, max 1 ULP", "first at index 0: recorded 0.4342",
                    "reproduce: python -c 'import torch; torch.manual_seed(17); "
@@ -150,7 +150,7 @@ def test_second_environment_joins_long_draws_on_disk(small_golden, catalog, back
     monkeypatch.setattr(provenance, "environment", lambda device="cpu": env)
     ledger = Ledger.load(small_golden)
     case = catalog["torch:cpu:rand(1000)@17"]
-    assert engine.record(engine.check(case, backends[case.backend], ledger), ledger).outcome \
+    assert recording.record(engine.check(case, backends[case.backend], ledger), ledger).outcome \
         == "joined"
     assert ledger.save() == 1
     after = tree_digest(small_golden)
@@ -176,7 +176,7 @@ def test_long_draws_with_the_same_bytes_share_one_array(empty_ledger):
                           ("numpy.random:y(10,100)@1", values.reshape(10, 100)),
                           ("numpy.random:z(1000)@1", values.astype(bool))):
         (era,) = ledger.eras("numpy.random", case_id)
-        got = ledger.full(era.draws[0])
+        got = ledger.full(era.values[0])
         assert got.dtype == want.dtype and got.shape == want.shape
         assert got.tobytes() == want.tobytes()
 
@@ -201,7 +201,7 @@ def test_merging_shards_equals_recording_here(tmp_path, small_golden):
     assert "1 new-case" in first.stdout and "1 new-era" in first.stdout
     merged = Ledger.load(small_golden)
     assert [e.name for e in merged.eras("torch:cpu", "torch:cpu:rand(5)@17")] == ["A", "B"]
-    assert merged.eras("numpy.random", "numpy.random:x(1000)@1")[0].draws[0].values[999] == 999
+    assert merged.eras("numpy.random", "numpy.random:x(1000)@1")[0].values[0].values[999] == 999
     again = tree_digest(small_golden)
     assert again != before
     assert run_cli("merge", "--ledger", str(small_golden), str(shard)).returncode == 0
@@ -347,7 +347,8 @@ def test_recording_under_xdist_loses_nothing_and_reports_the_whole_run(small_gol
     assert result.returncode == 0, result.stdout + result.stderr
     assert "| numpy.default_rng |" in result.stdout and "| torch:cpu " in result.stdout
     # torch:cpu:randn(5)@17 is in the small ledger already.
-    assert f"recorded into {small_golden}: {len(chosen) - 1} new-case, 1 unchanged;" \
+    assert f"recorded {len(chosen)} cases into {small_golden}: {len(chosen) - 1} new-case, " \
+        "1 unchanged;" \
         in result.stdout, result.stdout
     ledger = Ledger.load(small_golden)
     assert all(ledger.eras(c.backend, c.id) for c in chosen) and len(chosen) == 10

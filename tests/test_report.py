@@ -1,10 +1,13 @@
-"""Tests for the reports: the upgrade view between two releases and the HTML page."""
+"""Tests for the reports: the upgrade view between two releases, the changes between
+neighbouring releases and by condition, and the findings page."""
 
 import numpy as np
 import pytest
 
 from suite.core.ledger import Ledger
-from suite.tools.report import Spec, changes, changes_markdown, ledger_html, upgrade, version_key
+from suite.core.provenance import natural_key as version_key
+from suite.tools.report import (Spec, changes, changes_markdown, condition_differences,
+                                findings_markdown, upgrade)
 
 
 def _arrays(seed, ulp_shift=0):
@@ -34,13 +37,21 @@ def releases(empty_ledger):
 def test_upgrade_lists_each_change_with_its_first_release(releases):
     """--from/--to lists every changed case, per condition, classed, with the first release."""
     frame = upgrade(releases, Spec.parse("torch==2.4"), Spec.parse("torch==2.13"))
-    got = {(r.case, r.conditions): (r.change, r["first release"]) for _, r in frame.iterrows()}
+    got = {(r.case, r.conditions): (r.change, r["values that differ"], r["first release"])
+           for _, r in frame.iterrows()}
     assert got == {
-        ("torch:cpu:a(5)@1", "AVX2/Linux/x86_64"): ("within 8 ULP", "torch 2.5.0"),
-        ("torch:cpu:a(5)@1", "DEFAULT/Linux/x86_64"): ("within 8 ULP", "torch 2.5.0"),
-        ("torch:cpu:b(5)@1", "AVX2/Linux/x86_64"): ("different", "torch 2.10.2"),
-        ("torch:cpu:b(5)@1", "DEFAULT/Linux/x86_64"): ("different", "torch 2.10.2"),
+        ("torch:cpu:a(5)@1", "AVX2/Linux/x86_64"):
+            ("within 8 ULP", "1 of 5 values differ, max 1 ULP", "torch 2.5.0"),
+        ("torch:cpu:a(5)@1", "DEFAULT/Linux/x86_64"):
+            ("within 8 ULP", "1 of 5 values differ, max 1 ULP", "torch 2.5.0"),
+        ("torch:cpu:b(5)@1", "AVX2/Linux/x86_64"): ("different", got[("torch:cpu:b(5)@1",
+                                                                  "AVX2/Linux/x86_64")][1],
+                                                    "torch 2.10.2"),
+        ("torch:cpu:b(5)@1", "DEFAULT/Linux/x86_64"): ("different", got[("torch:cpu:b(5)@1",
+                                                                     "DEFAULT/Linux/x86_64")][1],
+                                                       "torch 2.10.2"),
     }
+    assert got[("torch:cpu:b(5)@1", "AVX2/Linux/x86_64")][1].startswith("5 of 5 values differ, max ")
 
 
 def test_upgrade_between_equal_streams_is_empty(releases):
@@ -63,25 +74,18 @@ def test_versions_sort_naturally():
                                                 "torch-2.13.0/x"]
 
 
-def test_html_colours_each_era(releases):
-    """The HTML page is self-contained and colours era A and era B differently."""
-    page = ledger_html(releases)
-    assert page.startswith("<!doctype html>") and "<script" not in page and "http" not in page
-    row = next(line for line in page.splitlines() if "torch:cpu:b(5)@1" in line)
-    colours = {cell.split("background:")[1][:7] for cell in row.split("<td class=era")[1:]}
-    assert len(colours) == 2
-    assert "torch:cpu:c(5)@1" not in page  # one era only: not shown
-
-
 def test_changes_attribute_each_change_to_the_first_release_that_has_it(releases):
     """Every change between neighbouring releases is listed once per call, at the release
     that first has it, with its conditions; a case that never changed is not listed."""
     frame = changes(releases)
-    got = {(r.release, r.previous, r.call): (r.cases, r.conditions, r.change)
+    got = {(r.release, r.previous, r.call): (r.cases, r.conditions, r["class"],
+                                              r["values that differ"], r["max ULP"])
            for _, r in frame.iterrows()}
     both = "AVX2/Linux/x86_64, DEFAULT/Linux/x86_64"
-    assert got == {("2.5.0", "2.4.1", "a"): (1, both, "within 8 ULP"),
-                   ("2.10.2", "2.5.0", "b"): (1, both, "different")}
+    # Counted over both conditions: one value of each condition's 5 moved by one ULP.
+    assert got[("2.5.0", "2.4.1", "a")] == (1, both, "within 8 ULP", "2 of 10", "1")
+    assert got[("2.10.2", "2.5.0", "b")][:4] == (1, both, "different", "10 of 10")
+    assert len(got) == 2
     # No case draws the words themselves here, so the report cannot tell where it changed.
     assert set(frame["bit stream"]) == {"not recorded"}
     text = changes_markdown(releases)
@@ -112,3 +116,29 @@ def test_changes_tell_a_changed_bit_stream_from_a_changed_transform(releases):
     stream = {r.call: r["bit stream"] for _, r in frame.iterrows()}
     assert stream == {"a": "unchanged: the transform changed", "b": "changed",
                       "rand": "changed"}
+
+
+def test_a_change_between_conditions_of_one_release_is_found(empty_ledger):
+    """A release whose generic kernels draw other values than its AVX2 ones is listed as
+    'AVX2 ≠ DEFAULT' with the releases it holds for; a case the same everywhere is not."""
+    for version in ("2.4.1", "2.5.0"):
+        for cap in ("AVX2", "DEFAULT"):
+            label = f"torch-{version}/{cap}/Linux/x86_64"
+            empty_ledger.record("torch:cpu", "torch:cpu:randn(5)@1", label, {},
+                                _arrays(1, ulp_shift=cap == "DEFAULT"))
+            empty_ledger.record("torch:cpu", "torch:cpu:rand(5)@1", label, {}, _arrays(2))
+    frame = condition_differences(empty_ledger)
+    assert frame.to_dict("records") == [
+        {"backend": "torch:cpu", "call": "randn", "conditions": "AVX2 ≠ DEFAULT",
+         "releases": "2.4.1 to 2.5.0 (2 releases)", "cases": 1, "max ULP": "1",
+         "class": "within 8 ULP"}]
+
+
+def test_the_findings_page_is_made_from_the_ledger(releases):
+    """The findings page says how it is made, lists what is recorded, every change with how
+    much changed, and the known divergences."""
+    page = findings_markdown(releases)
+    assert "`python -m suite report --findings docs/findings.md`" in page
+    assert "| torch     |          4 | 2.4.1, 2.5.0, 2.10.2, 2.13.0 |" in page
+    assert "2 changed cases in 2 (backend, call) pairs" in page
+    assert "| 2 of 10 " in page and "## Known divergences" in page

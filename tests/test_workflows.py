@@ -1,5 +1,5 @@
 """Tests for what runs the suite elsewhere and needs no GPU to check: the GitHub workflows (schema
-and the nightly GPU runner's structure), ``suite.tools.gpu`` on the CPU, and tox's ``gpu`` env."""
+and the nightly GPU runner's structure), ``python -m suite gpu`` on the CPU, and tox's ``gpu`` env."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ import torch
 from ruamel.yaml import YAML  # a dependency of check-jsonschema (the `test` extra)
 
 from conftest import ROOT
+from suite import cli
+from suite.core.settings import EXIT_INTERNAL
 from suite.tools import gpu
 from suite.core import provenance
 from suite.backends import registry
@@ -162,9 +164,9 @@ def test_gpu_job_is_guarded_and_runs_on_the_self_hosted_gpu_runner(nightly):
 
 def test_gpu_workflow_checks_cuda_before_running_the_suite(steps):
     """The fail-fast CUDA check is an unconditional step before every suite step."""
-    check = _step(steps, r"-m suite\.tools\.gpu --check")
+    check = _step(steps, r"-m suite gpu --check")
     assert "if" not in steps[check]
-    for pattern in (r"-m suite\.tools\.gpu --shard-name", r"-m suite verify", r"-m suite record"):
+    for pattern in (r"-m suite gpu --shard-name", r"-m suite verify", r"-m suite record"):
         assert check < _step(steps, pattern), pattern
     assert _suite(steps[_step(steps, r"-m suite verify")]["run"], "verify") == [
         ["--device", "cuda", "--case", "torch*", "--profile", "$PROFILE"]]
@@ -184,9 +186,9 @@ def test_gpu_workflow_uploads_the_junit_xml(nightly, steps):
 
 
 def test_gpu_workflow_records_and_uploads_a_shard_named_after_the_gpu(steps):
-    """The shard is named by suite.tools.gpu --shard-name, recorded even after a failed verify, and
+    """The shard is named by python -m suite gpu --shard-name, recorded even after a failed verify, and
     uploaded under `if: always()` as shard-<name> (the versions workflow's artifact pattern)."""
-    named = steps[_step(steps, r"-m suite\.tools\.gpu --shard-name")]
+    named = steps[_step(steps, r"-m suite gpu --shard-name")]
     assert named["id"] == "shard" and "GITHUB_OUTPUT" in named["run"]
     record = steps[_step(steps, r"-m suite record")]
     assert "always()" in record["if"]
@@ -200,19 +202,19 @@ def test_gpu_workflow_records_and_uploads_a_shard_named_after_the_gpu(steps):
     assert upload["with"]["name"] == "shard-${{ steps.shard.outputs.name }}"
 
 
-# --- suite.tools.gpu on the CPU ------------------------------------------------------------------------
+# --- python -m suite gpu on the CPU -------------------------------------------------------
 
 @needs_no_cuda
 @pytest.mark.parametrize("option", ["--check", "--shard-name"])
 def test_gpu_module_without_cuda_exits_3_in_one_line(option):
-    """Without CUDA, python -m suite.tools.gpu --check (and --shard-name) exits 3 with one line."""
+    """Without CUDA, python -m suite gpu --check (and --shard-name) exits 3 with one line."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-m", "suite.tools.gpu", option], capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "suite", "gpu", option], capture_output=True,
                             text=True, env=env, cwd=ROOT, timeout=120)
-    assert result.returncode == gpu.EXIT_NO_CUDA == 3, result.stdout + result.stderr
+    assert result.returncode == EXIT_INTERNAL == 3, result.stdout + result.stderr
     assert result.stdout == ""
     (line,) = result.stderr.strip().splitlines()
-    assert line.startswith("python -m suite.tools.gpu: no CUDA: torch ")
+    assert line.startswith("python -m suite gpu: no CUDA: torch ")
     assert "torch.cuda.is_available() is False" in line
 
 
@@ -257,7 +259,7 @@ def test_check_describes_a_working_device_and_names_its_shard(monkeypatch, capsy
     _fake_cuda(monkeypatch)
     assert gpu.check("cuda") == (0, "CUDA ok: cuda is NVIDIA H200, 132 SMs, compute capability "
                                     "9.0, CUDA 13.0, torch 2.13.0+cu130")
-    assert gpu.main(["--shard-name"]) == 0
+    assert cli.main(["gpu", "--shard-name"]) == 0
     assert capsys.readouterr().out == "gpu-NVIDIA_H200-132SM-torch-2.13.0+cu130\n"
 
 
@@ -287,9 +289,9 @@ def test_tox_gpu_env_checks_cuda_first_and_is_in_no_default_run():
             label, envs = line.split("=", 1)
             assert label.strip() != "gpu" and "gpu" not in re.split(r"[\s,]+", envs), line
     commands = _tox_commands(config, "testenv:gpu")
-    assert commands[0] == "python -m suite.tools.gpu --check"
+    assert commands[0] == "python -m suite gpu --check"
     script = "\n".join(commands)
-    assert "shard=shard/$(python -m suite.tools.gpu --shard-name)" in script
+    assert "shard=shard/$(python -m suite gpu --shard-name)" in script
     (record,) = _suite(script, "record")
     (verify,) = _suite(script, "verify")
     assert _options(record, "--ledger") == ["$shard"]

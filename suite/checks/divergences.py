@@ -1,4 +1,4 @@
-"""Known divergences and property inputs, read from data files; and what a run observed of them.
+"""Known divergences, read from ``suite/data/divergences.toml``, and what a run observed of them.
 
 A divergence row (``divergences.toml``) exempts the examples it matches from one guarantee and
 says what holds instead. Each match is tallied, so the report can list every row with how often
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import fnmatch
-import re
 import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -20,9 +19,7 @@ from typing import Any, Iterable
 from suite.core.catalog import CatalogError
 from suite.core.settings import DATA
 
-HERE = DATA
-DIVERGENCES_PATH = HERE / "divergences.toml"
-PROPERTIES_PATH = HERE / "properties.toml"
+DIVERGENCES_PATH = DATA / "divergences.toml"
 
 #: Names a condition may use.
 VARIABLES = ("n", "k", "a", "b", "dtype", "how", "device", "numpy", "torch", "python")
@@ -56,13 +53,6 @@ class Condition:
             return False  # a condition about n does not apply to an example without n
         # Safe: the tree holds only comparisons, arithmetic, names and constants (checked above).
         return bool(eval(self._code, {"__builtins__": {}}, dict(variables)))
-
-
-def version_tuple(version: str | None) -> tuple[int, ...] | None:
-    """``"2.13.0+cpu"`` -> ``(2, 13, 0)``."""
-    if version is None:
-        return None
-    return tuple(int(p) for p in re.findall(r"\d+", version.split("+")[0])[:3])
 
 
 def match_backend(patterns: Iterable[str], backend: str, device: str = "cpu") -> bool:
@@ -164,16 +154,3 @@ class Observations:
 
 
 KNOWN = Observations(load_divergences())
-
-
-def load_properties(path: Path = PROPERTIES_PATH) -> dict[str, list[dict]]:
-    with open(path, "rb") as fh:
-        return tomllib.load(fh)
-
-
-def rows_for(section: str, backend: str, device: str = "cpu") -> list[dict]:
-    """The rows of a properties.toml section that name this backend."""
-    return [r for r in PROPERTIES.get(section, []) if match_backend(r["backends"], backend, device)]
-
-
-PROPERTIES = load_properties()

@@ -4,24 +4,14 @@ draws chunk by chunk, and into outputs of any shape and layout."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from suite.pytest_plugin import strategies as hh
 from suite.pytest_plugin import assertions as ph
-from suite.core.catalog import parse_call
-from suite.checks.divergences import rows_for
-
-
-def check_continues(backend, seed: int):
-    """The probe twice on one stream (shared by the property and the witnesses)."""
-    probe = hh.probe(backend)
-    stream = backend.open([seed])[0]
-    first, second = backend.run(stream, probe), backend.run(stream, probe)
-    return ph.assert_differ([first], [second], guarantee="continues", backend=backend,
-                            seeds=[seed], calls=[probe, probe],
-                            detail=f"{probe} twice on one stream")
+from suite.pytest_plugin import strategies as hh
+from suite.pytest_plugin.inputs import rows_for
+from suite.pytest_plugin.property_checks import (check_chunking, check_continues, check_layout,
+                                                 check_shape)
 
 
 @given(data=st.data())
@@ -65,21 +55,6 @@ def test_checkpoint_keeps_the_cached_gaussian(cached_gaussian):
                        variables={"how": how})
 
 
-def check_chunking(backend, template: str, n: int, k: int, seed: int):
-    """n values at once vs k then n - k values from one stream (shared by the property and
-    the known-divergence witnesses)."""
-    whole_call, head, tail = (parse_call(template.format(n=m)) for m in (n, k, n - k))
-    whole = backend.run(backend.open([seed])[0], whole_call)
-    stream = backend.open([seed])[0]
-    pieces = [backend.run(stream, head), backend.run(stream, tail)]
-    # An empty piece says nothing about the stream (and Python's random has no dtype for it).
-    joined = np.concatenate([p.reshape(-1) for p in pieces if p.size])
-    return ph.assert_same([whole.reshape(-1)], [joined], guarantee="chunking", backend=backend,
-                          seeds=[seed], calls=[head, tail],
-                          detail=f"{whole_call} at once vs {head} then {tail}",
-                          variables={"n": n, "k": k}, call=whole_call)
-
-
 @given(data=st.data())
 def test_chunks_continue_the_stream(backend, data):
     """n values drawn at once equal the same n drawn as k then n - k, where the library
@@ -91,20 +66,6 @@ def test_chunks_continue_the_stream(backend, data):
     check_chunking(backend, template, n, k, seed)
 
 
-def check_layout(backend, template: str, n: int, seed: int):
-    """A sampler filling a contiguous output vs every other element of an (n, 2) tensor
-    (shared by the property and the known-divergence witnesses)."""
-    (pair,) = [p for row in rows_for("layout", backend.name, backend.device)
-               for p in row["pairs"] if p[0] == template]
-    contiguous, strided = (parse_call(t.format(n=n)) for t in pair)
-    expected = backend.run(backend.open([seed])[0], contiguous)
-    actual = backend.run(backend.open([seed])[0], strided)
-    return ph.assert_same([expected], [actual], guarantee="layout", backend=backend,
-                          seeds=[seed], calls=[strided],
-                          detail=f"{contiguous} into a contiguous tensor vs {strided}",
-                          variables={"n": n}, call=contiguous)
-
-
 @given(data=st.data())
 def test_layout_keeps_the_stream(layout_backend, data):
     """A sampler draws the same values into a non-contiguous output as into a contiguous one,
@@ -114,19 +75,6 @@ def test_layout_keeps_the_stream(layout_backend, data):
     template = data.draw(st.sampled_from([p[0] for p in pairs]), label="call")
     n = data.draw(st.integers(1, 48), label="n")
     check_layout(backend, template, n, data.draw(hh.seeds(backend), label="seed"))
-
-
-def check_shape(backend, template: str, shape: tuple[int, ...], seed: int):
-    """A call with a multi-dimensional shape vs the same call with as many elements in one
-    dimension, reshaped in C order (a known divergence of this guarantee would run its witness
-    through this, once test_known_divergences.CHECKS lists "shape")."""
-    size = int(np.prod(shape))
-    shaped, flat = (parse_call(template.format(shape=s, n=size)) for s in (shape, (size,)))
-    expected = backend.run(backend.open([seed])[0], flat).reshape(shape)
-    actual = backend.run(backend.open([seed])[0], shaped)
-    return ph.assert_same([expected], [actual], guarantee="shape", backend=backend, seeds=[seed],
-                          calls=[shaped], detail=f"{shaped} vs {flat} reshaped to {shape}",
-                          variables={"n": size}, call=shaped)
 
 
 @given(data=st.data())

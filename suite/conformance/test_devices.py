@@ -16,22 +16,11 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from suite.pytest_plugin.plugin import RUN
 from suite.reference import torch_cuda
 
 SEEDS = st.one_of(st.sampled_from([0, 1, 17, 2**32 - 1, 2**32, 2**63, 2**64 - 1]),
                   st.integers(0, 2**64 - 1))
 SIZES = st.one_of(st.integers(0, 40), st.sampled_from([255, 256, 257, 4097, 300_000]))
-
-
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    devices = metafunc.config.stash[RUN].devices
-    if "device" in metafunc.fixturenames:
-        metafunc.parametrize("device", devices)
-    if "cuda_device" in metafunc.fixturenames:
-        cuda = [d for d in devices if d.split(":")[0] == "cuda"]
-        metafunc.parametrize("cuda_device", cuda or [pytest.param(
-            None, marks=pytest.mark.skip(reason="no CUDA device under test (--device cuda)"))])
 
 
 def _torch():

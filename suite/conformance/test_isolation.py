@@ -8,6 +8,7 @@ from hypothesis import given, strategies as st
 
 from suite.pytest_plugin import strategies as hh
 from suite.pytest_plugin import assertions as ph
+from suite.pytest_plugin.inputs import property_backends
 
 
 @given(data=st.data())
@@ -39,7 +40,7 @@ def test_a_stream_never_moves_another(backend, rngsuite, data):
     # Watched: each global other than the actor's own, and a fresh object of each object backend
     # (of the libraries installed here).
     watched = [(w, None if w.owner else w.open([data.draw(hh.seeds(w), label=f"{w.name} seed")])[0])
-               for w in rngsuite.property_backends()
+               for w in property_backends(rngsuite)
                if not w.unavailable() and (w.owner is None or w.owner != actor.owner)]
     seed = data.draw(hh.seeds(actor), label="seed")
     calls = data.draw(st.lists(hh.sized_calls(actor), min_size=1, max_size=3), label="calls")

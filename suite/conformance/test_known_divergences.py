@@ -3,21 +3,13 @@ a row that a release has made obsolete fails here instead of silently excusing n
 
 from __future__ import annotations
 
-from suite.conformance.test_continuation import check_chunking, check_continues, check_layout
-from suite.conformance.test_seed_equivalence import check_distinct_seeds
-
-CHECKS = {
-    "chunking": lambda backend, w, call: check_chunking(backend, call, w["n"], w["k"], w["seed"]),
-    "distinct_seeds": lambda backend, w, call: check_distinct_seeds(backend, w["a"], w["b"]),
-    "continues": lambda backend, w, call: check_continues(backend, w["seed"]),
-    "layout": lambda backend, w, call: check_layout(backend, call, w["n"], w["seed"]),
-}
+from suite.pytest_plugin.property_checks import WITNESS_CHECKS
 
 
 def test_known_divergence_shows_on_its_witness(divergence_witness):
     """The row's witness example matches its condition and still diverges as the row says."""
     backend, row, call = divergence_witness
-    result = CHECKS[row.guarantee](backend, row.witness, call)
+    result = WITNESS_CHECKS[row.guarantee](backend, row.witness, call)
     assert result is not None and result[0] is row, (
         f"the witness {row.witness} of the known divergence {row.guarantee} on {backend.name} "
         f"({row.condition}) does not match its own row")

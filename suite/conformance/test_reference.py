@@ -12,7 +12,7 @@ from packaging.specifiers import SpecifierSet
 from suite.pytest_plugin import strategies as hh
 from suite.core import provenance as prov
 from suite import reference
-from suite.core.catalog import load_catalog
+from suite.reference import torch_cuda
 
 MODELS = reference.models()
 KNOWN_ANSWERS = reference.known_answers()
@@ -113,30 +113,15 @@ def test_models_are_named_once_and_say_what_they_model():
         assert m.words is None or m.words in names, f"{m.name}: unknown bit stream {m.words}"
 
 
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "cuda_golden" in metafunc.fixturenames:
-        from suite.pytest_plugin.plugin import RUN
-        from suite.reference import torch_cuda
-
-        run = metafunc.config.stash[RUN]
-        rows = torch_cuda.recorded(run.ledger, load_catalog(devices=["cuda"]))
-        metafunc.parametrize("cuda_golden", rows, ids=[f"{r[0].id}[{r[1]}]" for r in rows]) \
-            if rows else metafunc.parametrize("cuda_golden", [pytest.param(None, marks=pytest.mark.skip(
-                reason=f"no CUDA golden of a modelled call in {run.ledger.root} yet (the nightly "
-                       "GPU runner records them)"))])
-
-
 def test_recorded_cuda_goldens_are_what_the_model_predicts(cuda_golden, rngsuite):
     """Every golden recorded on a GPU is what the Philox model predicts for that GPU's launch
     geometry and torch release: bit-exact for rand, randint and bernoulli, randn within its
     stated tolerance. Runs on the CPU, from the ledger alone."""
-    from suite.reference import torch_cuda
-
     case, label, era, geometry = cuda_golden
     ledger = rngsuite.ledger
     recorded_env = ledger.provenance(case.backend, label)
     predicted = torch_cuda.predict(case, geometry, torch_version=str(recorded_env.get("torch")))
-    for step, model, draw in zip(case.steps, predicted, era.draws):
+    for step, model, draw in zip(case.steps, predicted, era.values):
         got = ledger.full(draw)
         exact, near = torch_cuda.agreement(model, got)
         share = near if step.name in ("randn", "normal_") else exact

@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, strategies as st
 
-from suite.pytest_plugin import strategies as hh
-from suite.pytest_plugin import assertions as ph
 from suite.core.catalog import parse_literal
+from suite.pytest_plugin import assertions as ph
+from suite.pytest_plugin import strategies as hh
+from suite.pytest_plugin.property_checks import check_distinct_seeds
 
 
 @given(data=st.data())
@@ -42,17 +43,6 @@ def test_equivalent_entry_points_agree(equivalent, data):
     ph.assert_same(drawn_first, drawn_second, guarantee="equivalent_entry_points",
                    backend=second, seeds=[seed], calls=calls,
                    detail=f"{first.name} vs {second.name} ({row['why']}; {row['source']})")
-
-
-def check_distinct_seeds(backend, a: int, b: int):
-    """The probe after seed a vs after seed b (shared by the property and the witnesses)."""
-    probe = hh.probe(backend)
-    first = backend.run(backend.open([a])[0], probe)
-    second = backend.run(backend.open([b])[0], probe)
-    return ph.assert_differ([first], [second], guarantee="distinct_seeds", backend=backend,
-                            seeds=[a, b], calls=[probe],
-                            detail=f"{probe} after seed {a} and seed {b}",
-                            variables={"a": a, "b": b})
 
 
 @given(data=st.data())

@@ -5,19 +5,27 @@ written in the library's own call syntax with literal arguments (``randint(0,10,
 id is the row rendered back to text, e.g. ``torch:cpu:randn(5)@17``; ids are stable because they
 are built from the row, not from a position.
 
-The rows live in ``suite/data/catalog.toml`` as grids (backends x calls x seeds).
+A **deep case** is a long draw or a window far into a stream, checked by its digest (the deep
+checks): ``numpy.Generator(PCG64):random_raw(10**8)@17`` (the first 10**8 values),
+``numpy.Generator(PCG64):random_raw[2**40:+10**6]@17`` (10**6 values from value 2**40 on).
+
+The rows live in ``suite/data/catalog.toml`` as grids (backends x calls x seeds): ``[[streams]]``
+for cases, ``[[deep]]`` for deep cases.
 """
 
 from __future__ import annotations
 
 import ast
 import fnmatch
+import math
+import re
 import string
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from suite.core.compare import DTYPES
 from suite.core.settings import DATA, BadInput
 
 CATALOG_PATH = DATA / "catalog.toml"
@@ -25,9 +33,8 @@ CATALOG_PATH = DATA / "catalog.toml"
 # Argument constructors a call may use, materialised by each backend with its own library
 # (``ones(100)`` is ``np.ones(100)`` for NumPy and ``torch.ones(100)`` for torch).
 MAKERS = ("arange", "ones", "full", "eye")
-# Bare names allowed as arguments: dtypes, mapped by each backend to its own dtype objects.
-DTYPES = ("bool", "int8", "uint8", "int16", "int32", "int64", "uint32", "uint64",
-          "float16", "float32", "float64")
+# Bare names allowed as arguments: the dtypes (compare.DTYPES), mapped by each backend to its
+# own dtype objects.
 
 
 class CatalogError(BadInput):
@@ -203,18 +210,18 @@ def _seed_tuple(value: Any, where: str) -> tuple[int, ...]:
     return seeds
 
 
-def load_rows(path: Path = CATALOG_PATH) -> list[dict]:
-    """Read the catalog file's grids."""
+def load_rows(path: Path = CATALOG_PATH, *, table: str = "streams") -> list[dict]:
+    """Read the catalog file's grids of one kind (``streams`` or ``deep``)."""
     with open(path, "rb") as fh:
         try:
             data = tomllib.load(fh)
         except tomllib.TOMLDecodeError as exc:
             raise CatalogError(f"{path}: {exc}") from None
-    rows = data.get("streams", [])
+    rows = data.get(table, [])
     for i, row in enumerate(rows):
         missing = {"backends", "calls", "seeds"} - row.keys()
         if missing:
-            raise CatalogError(f"{path}: [[streams]] #{i + 1} lacks {', '.join(sorted(missing))}")
+            raise CatalogError(f"{path}: [[{table}]] #{i + 1} lacks {', '.join(sorted(missing))}")
     return rows
 
 
@@ -247,9 +254,103 @@ def load_catalog(*, devices: Iterable[str] = ("cpu",), path: Path = CATALOG_PATH
     return expand(load_rows(path), devices=devices)
 
 
-def select(cases: Iterable[Case], patterns: Iterable[str]) -> list[Case]:
-    """Cases whose id matches any glob pattern (all cases when there is no pattern)."""
+def select(cases: Iterable[Any], patterns: Iterable[str]) -> list[Any]:
+    """Cases (or deep cases) whose id matches any glob pattern (all when there is no pattern)."""
     patterns = list(patterns)
     if not patterns:
         return list(cases)
     return [c for c in cases if any(fnmatch.fnmatchcase(c.id, p) for p in patterns)]
+
+
+# ------------------------------------------------------------------------------ deep cases
+#: Deep cases longer than this run only in the nightly tier.
+QUICK_MAX = 10**7
+
+
+def count_text(n: int) -> str:
+    """``10**8``, ``2**40`` or plain digits: how a length or position reads in a deep id."""
+    if n >= 10**4 and 10 ** round(math.log10(n)) == n:
+        return f"10**{round(math.log10(n))}"
+    if n >= 2**16 and n & (n - 1) == 0:
+        return f"2**{n.bit_length() - 1}"
+    return str(n)
+
+
+def _count(text: str) -> int:
+    m = re.fullmatch(r"(10|2)\*\*(\d+)|(\d+)", text)
+    if not m:
+        raise CatalogError(f"{text!r} is not a count (digits, 10**k or 2**k)")
+    return int(m.group(3)) if m.group(3) else int(m.group(1)) ** int(m.group(2))
+
+
+@dataclass(frozen=True)
+class DeepCase:
+    """Values ``start .. start+length-1`` of ``call`` on ``backend`` seeded with ``seed``."""
+
+    backend: str
+    call: str
+    seed: int
+    start: int
+    length: int
+
+    @property
+    def id(self) -> str:
+        where = f"({count_text(self.length)})" if self.start == 0 else \
+            f"[{count_text(self.start)}:+{count_text(self.length)}]"
+        return f"{self.backend}:{self.call}{where}@{self.seed}"
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        return (self.seed,)
+
+    @property
+    def nightly(self) -> bool:
+        """Long enough to run only in the nightly tier."""
+        return self.length > QUICK_MAX
+
+    def __str__(self) -> str:
+        return self.id
+
+
+_DEEP_CALL = re.compile(r"^(?P<call>[A-Za-z_]\w*)"
+                        r"(?:\((?P<length>[^()]+)\)|\[(?P<start>[^:\]]+):\+(?P<wlen>[^\]]+)\])$")
+
+
+def _deep_case(backend: str, call: str, seed: int, text: str) -> DeepCase:
+    m = _DEEP_CALL.match(call)
+    if not m:
+        raise CatalogError(f"{text!r} is not a deep case id (backend:call(N)@seed or "
+                           "backend:call[START:+N]@seed)")
+    if m.group("length") is not None:
+        start, length = 0, _count(m.group("length"))
+    else:
+        start, length = _count(m.group("start")), _count(m.group("wlen"))
+    case = DeepCase(backend, m.group("call"), seed, start, length)
+    if case.id != text:
+        raise CatalogError(f"{text!r} is not written the canonical way ({case.id!r})")
+    return case
+
+
+def parse_deep_id(text: str) -> DeepCase:
+    """The deep case an id names (the inverse of :attr:`DeepCase.id`)."""
+    m = re.match(r"^(?P<backend>.+):(?P<call>[A-Za-z_]\w*(?:\(.*\)|\[.*\]))@(?P<seed>\d+)$",
+                 text)
+    if not m:
+        raise CatalogError(f"{text!r} is not a deep case id (backend:call(N)@seed or "
+                           "backend:call[START:+N]@seed)")
+    return _deep_case(m.group("backend"), m.group("call"), int(m.group("seed")), text)
+
+
+def load_deep(path: Path = CATALOG_PATH) -> list[DeepCase]:
+    """The catalog's deep cases (``[[deep]]`` grids: backends x seeds x calls), in file order."""
+    cases: dict[str, DeepCase] = {}
+    for i, row in enumerate(load_rows(path, table="deep")):
+        where = f"catalog [[deep]] #{i + 1}"
+        for backend in row["backends"]:
+            for seed in row["seeds"]:
+                if not isinstance(seed, int) or isinstance(seed, bool):
+                    raise CatalogError(f"{where}: a deep case has one integer seed, not {seed!r}")
+                for call in row["calls"]:
+                    case = _deep_case(backend, call, seed, f"{backend}:{call}@{seed}")
+                    cases.setdefault(case.id, case)
+    return list(cases.values())

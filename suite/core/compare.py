@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 from numpy.testing import assert_array_max_ulp
+
+#: The dtypes rngsuite knows by name: a catalog call may name them (``dtype=float16``), and the
+#: ledger stores draws of them (and refuses any other).
+DTYPES = ("bool", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64",
+          "float16", "float32", "float64")
 
 #: Draws that differ by at most this many ULP are classed "within N ULP" (arithmetic noise,
 #: e.g. another libm or SIMD kernel); beyond it they are "different" (another stream).
@@ -112,3 +117,17 @@ def compare(expected: np.ndarray, actual: np.ndarray, *, ulp: int = DEFAULT_ULP)
                       index=index, expected=expected[index], actual=actual[index],
                       ulp_at_index=float(ulps[index]) if ulps is not None else None,
                       **types)
+
+
+def first_difference(expected: Sequence[Any], actual: Sequence[Any], *,
+                     ulp: int = DEFAULT_ULP) -> tuple[int, Comparison] | None:
+    """The first of a case's draws that differs, and how; None when every draw is
+    bit-identical (dtype and shape included). Another number of draws is a difference too."""
+    if len(expected) != len(actual):
+        return 0, Comparison("shape", expected_type=f"{len(expected)} draws",
+                             actual_type=f"{len(actual)} draws", threshold=ulp)
+    for i, (want, got) in enumerate(zip(expected, actual)):
+        result = compare(want, got, ulp=ulp)
+        if not result.identical:
+            return i, result
+    return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import platform
+import re
 import sys
 from typing import Any, Iterable
 
@@ -135,14 +136,37 @@ def split_label(label: str, package: str) -> tuple[str, str] | None:
     return None
 
 
-def release(version: str):
-    """``2.14.1+cu130`` -> Version("2.14.1"): builds of one release (CPU, CUDA) rank equal."""
+def release(version: str | None):
+    """``2.14.1+cu130`` -> Version("2.14.1"): builds of one release (CPU, CUDA) rank equal.
+    The one version parser of rngsuite (packaging's); None for what is not a version."""
     from packaging.version import InvalidVersion, Version
 
+    if version is None:
+        return None
     try:
-        return Version(version.split("+", 1)[0])
+        return Version(str(version).split("+", 1)[0])
     except InvalidVersion:
         return None
+
+
+def release_tuple(version: str | None) -> tuple[int, ...] | None:
+    """``2.13.0+cpu`` -> ``(2, 13, 0)``: a release as the known-divergence conditions compare it
+    (``torch < (2, 7)``)."""
+    found = release(version)
+    return found.release[:3] if found is not None else None
+
+
+def installed_versions() -> dict[str, tuple[int, ...]]:
+    """The installed NumPy, torch and Python as release tuples; a library that is not installed
+    is left out, so that a condition on its version does not apply."""
+    env = environment("cpu")
+    found = {name: release_tuple(env[name]) for name in ("numpy", "torch", "python")}
+    return {name: version for name, version in found.items() if version is not None}
+
+
+def natural_key(text: str) -> tuple:
+    """Natural order for environment labels and versions: torch-2.9 before torch-2.10."""
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", text))
 
 
 def describe(env: dict[str, Any], keys: Iterable[str]) -> str:

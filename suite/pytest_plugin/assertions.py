@@ -3,8 +3,6 @@ and fail with the case, the seed, the versions, the first difference and a repro
 
 from __future__ import annotations
 
-import platform
-import shlex
 from typing import Any, Sequence
 
 import numpy as np
@@ -12,30 +10,9 @@ import numpy as np
 from suite.core import provenance as prov
 from suite.backends import Backend
 from suite.core.catalog import Call, Case
-from suite.core.compare import Comparison, compare
-from suite.checks.divergences import KNOWN, version_tuple
-
-
-def versions() -> dict[str, Any]:
-    """Library versions as tuples, for divergence conditions; a library that is not installed
-    is left out, so that a condition on its version does not apply."""
-    env = prov.environment("cpu")
-    found = {"numpy": version_tuple(env["numpy"]), "torch": version_tuple(env["torch"]),
-             "python": tuple(int(p) for p in platform.python_version_tuple()[:3])}
-    return {name: version for name, version in found.items() if version is not None}
-
-
-def first_difference(expected: Sequence[np.ndarray],
-                     actual: Sequence[np.ndarray]) -> tuple[int, Comparison] | None:
-    """The first draw that differs and how, or None when every draw is bit-identical."""
-    if len(expected) != len(actual):
-        return 0, Comparison("shape", expected_type=f"{len(expected)} draws",
-                             actual_type=f"{len(actual)} draws")
-    for i, (want, got) in enumerate(zip(expected, actual)):
-        result = compare(np.asarray(want), np.asarray(got))
-        if not result.identical:
-            return i, result
-    return None
+from suite.core.compare import compare, first_difference
+from suite.checks.divergences import KNOWN
+from suite.checks.verdict import reproduce_line
 
 
 def assert_identical(expected: np.ndarray, actual: np.ndarray, message: str) -> None:
@@ -58,18 +35,16 @@ def explain(backend: Backend, *, guarantee: str, seeds: Sequence[int], calls: Se
              f"  running: {prov.describe(env, keys)}"]
     if calls:
         case = Case(backend.name, tuple(seeds), tuple(calls), backend.device)
-        variables = "".join(f"{k}={shlex.quote(v)} "
-                            for k, v in backend.environment_variables().items())
         try:
-            lines.append(f"  the stream from the seed: {variables}python -c "
-                         f"{shlex.quote(backend.snippet(case))}")
+            lines.append("  the stream from the seed: " + reproduce_line(
+                backend.snippet(case), variables=backend.environment_variables()))
         except Exception as exc:  # a snippet is a courtesy; never hide the failure behind it
             lines.append(f"  (no snippet: {exc})")
     return "\n".join(lines)
 
 
 def _divergence(guarantee: str, backend: Backend, call: Call | None, variables: dict[str, Any]):
-    context = {**versions(), "device": backend.device, **variables}
+    context = {**prov.installed_versions(), "device": backend.device, **variables}
     if call is not None:
         dtype = dict(call.kwargs).get("dtype")
         context.setdefault("dtype", str(dtype) if dtype is not None else None)

@@ -12,7 +12,7 @@ from hypothesis.extra import numpy as hnp
 
 from suite.backends import Backend
 from suite.core.catalog import Call, parse_call
-from suite.checks.divergences import rows_for
+from suite.pytest_plugin.inputs import rows_for
 
 #: Seeds people reach for, and the ends of 32- and 64-bit ranges.
 EDGE_SEEDS = (0, 1, 17, 42, 2**31 - 1, 2**32 - 1, 2**32, 2**63 - 1, 2**64 - 1)

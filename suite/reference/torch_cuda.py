@@ -464,67 +464,9 @@ def geometry_of(provenance: dict) -> Geometry | None:
     return known[0] if len(known) == 1 else None
 
 
-def recorded(ledger, catalog) -> list[tuple]:
-    """Every (case, label, era, geometry) the ledger holds for a CUDA case the model covers."""
-    rows = []
-    for case in catalog:
-        if not case.backend.endswith(":cuda"):
-            continue
-        for era in ledger.eras(case.backend, case.id):
-            for label in era.environments:
-                prov = ledger.provenance(case.backend, label)
-                geometry = geometry_of(prov)
-                if geometry is not None and predict(
-                        case, geometry, torch_version=str(prov.get("torch"))) is not None:
-                    rows.append((case, label, era, geometry))
-    return rows
-
-
 def agreement(expected: np.ndarray, got: np.ndarray) -> tuple[float, float]:
     """(share bit-exact, share within RANDN32_TOL * max(1, |x|)) of a prediction."""
     expected, got = np.asarray(expected).reshape(-1), np.asarray(got).reshape(-1)
     if expected.size == 0:
         return 1.0, 1.0
     return float(np.mean(expected == got)), float(np.mean(within(expected, got, RANDN32_TOL)))
-
-
-def table(ledger, catalog) -> list[dict]:
-    """Per recorded CUDA case and GPU: how much of the recorded draw the model predicts."""
-    rows = []
-    for case, label, era, geometry in recorded(ledger, catalog):
-        prov = ledger.provenance(case.backend, label)
-        want = predict(case, geometry, torch_version=str(prov.get("torch")))
-        for step, model, draw in zip(case.steps, want, era.draws):
-            exact, near = agreement(model, ledger.full(draw))
-            rows.append({"case": case.id, "call": str(step), "gpu": prov.get("gpu"),
-                         "sms": geometry.sms, "torch": prov.get("torch"),
-                         "values": int(np.asarray(model).size),
-                         "bit-exact": exact, "within tolerance": near})
-    return rows
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m suite.reference.torch_cuda [--ledger DIR]``: the model against every recorded
-    CUDA golden, one row per case, GPU and call."""
-    import argparse
-
-    import pandas as pd
-
-    from suite.core.catalog import load_catalog
-    from suite.core.ledger import Ledger
-    from suite.core.settings import DEFAULT_LEDGER
-
-    parser = argparse.ArgumentParser(prog="python -m suite.reference.torch_cuda",
-                                     description=main.__doc__)
-    parser.add_argument("--ledger", default=str(DEFAULT_LEDGER))
-    args = parser.parse_args(argv)
-    rows = table(Ledger.load(args.ledger), load_catalog(devices=["cuda"]))
-    if not rows:
-        print(f"{args.ledger}: no CUDA golden of a modelled call recorded yet")
-        return 0
-    print(pd.DataFrame(rows).to_markdown(index=False, floatfmt=".4f"))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

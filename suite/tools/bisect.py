@@ -22,12 +22,12 @@ from typing import Callable
 
 import numpy as np
 
-from suite.tools.report import version_key
+from suite.core.provenance import release
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 #: Extra requirements a release needs beside it (torch < 2.3 cannot load NumPy 2).
 COMPANIONS: dict[str, Callable[[str], list[str]]] = {
-    "torch": lambda v: ["numpy<2"] if version_key(v) < version_key("2.3") else [],
+    "torch": lambda v: ["numpy<2"] if release(v) < release("2.3") else [],
 }
 
 
@@ -40,13 +40,13 @@ def minor_releases(package: str, *, since: str | None = None,
               if re.fullmatch(r"\d+\.\d+\.\d+", v) and files
               and any("cp311" in f["filename"] or "py3" in f["filename"] for f in files)]
     newest: dict[tuple, str] = {}
-    for v in sorted(finals, key=version_key):
+    for v in sorted(finals, key=release):
         newest[tuple(int(p) for p in v.split(".")[:2])] = v
-    chosen = sorted(newest.values(), key=version_key)
+    chosen = sorted(newest.values(), key=release)
     if since:
-        chosen = [v for v in chosen if version_key(v) >= version_key(since)]
+        chosen = [v for v in chosen if release(v) >= release(since)]
     if until:
-        chosen = [v for v in chosen if version_key(v) <= version_key(until)]
+        chosen = [v for v in chosen if release(v) <= release(until)]
     return chosen
 
 

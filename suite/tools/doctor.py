@@ -37,14 +37,17 @@ from typing import Any, Iterable
 import numpy as np
 
 from suite.core import provenance as prov
-from suite.core.ledger import (HEAD, Draw, LedgerError, _Bad, _dump, _era_name, _parse, _parse_draw,
-                          _same, file_for, load_array, parse_json)
+from suite.core.ledger import (DRAWS, HEAD, Draw, deep_path, file_for, load_array, read_deep,
+                               read_draw, same_draws)
+from suite.core.store import (TEMPORARY_PREFIX, TEMPORARY_SUFFIX, BadConstant, LedgerError,
+                              era_name, parse_file, parse_json)
 
 INTEGRITY, COVERAGE = "integrity", "coverage"
 #: Fields every environment's provenance has held since format version 1, whatever its backend.
 RECORDED_FIELDS = ("python", "system", "os", "machine", "isa", "device")
 _ARRAY_NAME = re.compile(r"^[0-9a-f]{64}\.npy$")
-_TEMPORARY = re.compile(r"^\..+\.tmp$")  # what ledger._atomic_write writes before replacing
+# What store.atomic_write writes before replacing a file.
+_TEMPORARY = re.compile(rf"^{re.escape(TEMPORARY_PREFIX)}.+{re.escape(TEMPORARY_SUFFIX)}$")
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,8 @@ class _Doctor:
         f = self.f
         before = len(f.problems)
         try:  # the header: format, version, backend, environments
-            header = _parse({**data, "cases": {}} if isinstance(data, dict) else data, path)
+            header = parse_file({**data, "cases": {}} if isinstance(data, dict) else data, path,
+                                DRAWS)
         except LedgerError as exc:
             f.error(exc)
             self.unread = True
@@ -135,7 +139,7 @@ class _Doctor:
             f.add(path, "cases", "must map case ids to lists of eras")
             self.unread = True
             return
-        backend, envs = header.backend, header.environments
+        backend, envs = header.header["backend"], header.environments
         b = self.backends.get(backend)
         if b is None:
             f.add(path, "backend", f"{backend!r} is not a backend of this rngsuite "
@@ -152,7 +156,7 @@ class _Doctor:
         if len(f.problems) == before:
             # Sound, yet not as rngsuite writes it: an edit no digest covers (provenance, order).
             try:
-                text = _dump(_parse(data, path).to_json()) + "\n"
+                text = parse_file(data, path, DRAWS).text()
             except LedgerError as exc:  # the reader refuses what doctor let through: say so
                 f.error(exc)
                 return
@@ -168,7 +172,7 @@ class _Doctor:
                           used: set[str]) -> None:
         f, entry = self.f, f"environment {label!r}"
         for key, value in record.items():
-            if isinstance(value, _Bad):
+            if isinstance(value, BadConstant):
                 f.add(path, entry, f"provenance field {key!r} is {value.text}, not a value")
         if label not in used:
             f.add(path, entry, "is in no era of any case: provenance of nothing (hand-edited?)")
@@ -208,7 +212,7 @@ class _Doctor:
         eras: list[tuple[str, list[Draw] | None]] = []
         for i, era_raw in enumerate(eras_raw):
             f.eras += 1
-            expected = _era_name(i)
+            expected = era_name(i)
             name = era_raw.get("era") if isinstance(era_raw, dict) else None
             this = f"era {expected}" if name == expected else f"era #{i + 1}"
             if name != expected:
@@ -237,7 +241,7 @@ class _Doctor:
             eras.append((this, self.check_draws(path, case, era_raw.get("draws"), era_where)))
         for j, (later, draws) in enumerate(eras):
             earlier = next((e for e, d in eras[:j] if d is not None and draws is not None
-                            and _same(d, draws)), None)
+                            and same_draws(d, draws)), None)
             if earlier is not None:
                 f.add(path, f"{where} {later}", f"has the same draws as {earlier}: one set of "
                                                 "values is one era")
@@ -260,7 +264,7 @@ class _Doctor:
             else:
                 self.unread = True
             try:
-                draw = _parse_draw(raw, path, entry)
+                draw = read_draw(raw, path, entry)
                 if draw.values is None:
                     self.check_long(path, draw, entry)
             except LedgerError as exc:
@@ -396,13 +400,11 @@ def check(root: Path | str, *, catalog: bool | Iterable[Any] = True) -> Findings
 def _check_deep(root: Path, findings: Findings) -> None:
     """The deep-stream digests (``deep/digests.json``), read by the same strict reader the
     ``deep`` command uses: each problem is one line naming the file and the entry."""
-    from suite.checks import deep
-
-    path = deep.deep_path(root)
+    path = deep_path(root)
     if not path.exists():
         return
     findings.files += 1
     try:
-        deep.read(path)
+        read_deep(path)
     except LedgerError as exc:
         findings.error(exc)

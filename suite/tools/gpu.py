@@ -1,8 +1,8 @@
 """The nightly GPU runner's two questions: is CUDA really here, and what is this GPU's shard called.
 
-    python -m suite.tools.gpu --check        one line: the device, its SMs, CUDA and torch; exit 3,
+    python -m suite gpu --check        one line: the device, its SMs, CUDA and torch; exit 3,
                                        with one line saying why, when there is no usable CUDA
-    python -m suite.tools.gpu --shard-name   e.g. gpu-NVIDIA_H200-132SM-torch-2.13.0+cu130
+    python -m suite gpu --shard-name   e.g. gpu-NVIDIA_H200-132SM-torch-2.13.0+cu130
 
 The check runs first in ``.github/workflows/gpu-nightly.yml`` and ``tox -e gpu``: without it, a
 GPU machine that lost its driver would skip every CUDA case and go green. The shard name is
@@ -13,16 +13,13 @@ count and torch build records into a shard of its own.
 
 from __future__ import annotations
 
-import argparse
 import re
-import sys
 import warnings
 from typing import Any, Mapping
 
 from suite.core import provenance
+from suite.core.settings import EXIT_INTERNAL
 
-#: Exit status when there is no usable CUDA device (also: torch missing, a kernel failing).
-EXIT_NO_CUDA = 3
 
 #: The provenance fields a shard is named by, in order.
 SHARD_KEYS = ("gpu", "gpu_sms", "torch")
@@ -53,7 +50,7 @@ def _one_line(text: object) -> str:
 
 def check(device: str = "cuda") -> tuple[int, str]:
     """(0, what was found) when ``device`` is a CUDA device that runs a kernel; else
-    (EXIT_NO_CUDA, why not), in one line."""
+    (EXIT_INTERNAL, why not), in one line."""
     # torch warns instead of raising for some missing-CUDA causes (a driver too old): the
     # warning is the reason, so it goes into the one line rather than above it.
     with warnings.catch_warnings(record=True) as caught:
@@ -61,13 +58,13 @@ def check(device: str = "cuda") -> tuple[int, str]:
         try:
             import torch
         except ImportError:
-            return EXIT_NO_CUDA, "no CUDA: torch is not installed"
+            return EXIT_INTERNAL, "no CUDA: torch is not installed"
         available = torch.cuda.is_available()
     if not available:
         build = (f"a CUDA {torch.version.cuda} build" if torch.version.cuda
                  else "a CPU-only build")
         why = f": {_one_line(caught[0].message)}" if caught else ""
-        return EXIT_NO_CUDA, (f"no CUDA: torch {torch.__version__} ({build}) sees no CUDA device, "
+        return EXIT_INTERNAL, (f"no CUDA: torch {torch.__version__} ({build}) sees no CUDA device, "
                               f"torch.cuda.is_available() is False{why}")
     try:
         env = provenance.environment(device)
@@ -75,31 +72,6 @@ def check(device: str = "cuda") -> tuple[int, str]:
         # A kernel launch: a build without kernels for this GPU's architecture fails here.
         torch.rand(8, device=device).sum().item()
     except Exception as exc:  # any failure here means the suite cannot run on this device
-        return EXIT_NO_CUDA, f"no usable CUDA on {device}: {type(exc).__name__}: {_one_line(exc)}"
+        return EXIT_INTERNAL, f"no usable CUDA on {device}: {type(exc).__name__}: {_one_line(exc)}"
     return 0, (f"CUDA ok: {device} is {env['gpu']}, {env['gpu_sms']} SMs, compute capability "
                f"{major}.{minor}, CUDA {env['cuda']}, torch {env['torch']}")
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m suite.tools.gpu", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    what = parser.add_mutually_exclusive_group(required=True)
-    what.add_argument("--check", action="store_true",
-                      help="exit 0 and describe the device, or exit 3 with one line: no CUDA")
-    what.add_argument("--shard-name", action="store_true",
-                      help="print the ledger shard name for this GPU and torch build")
-    parser.add_argument("--device", default="cuda", metavar="cuda[:N]",
-                        help="the CUDA device (default: %(default)s)")
-    args = parser.parse_args(argv)
-    if not args.device.split(":")[0] == "cuda":
-        parser.error(f"--device {args.device!r} is not cuda or cuda:N")
-    code, message = check(args.device)
-    if code:
-        print(f"python -m suite.tools.gpu: {message}", file=sys.stderr)
-        return code
-    print(shard_name(provenance.environment(args.device)) if args.shard_name else message)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,31 +1,95 @@
-"""The ledger as tables: cases x recorded environments, each cell the era seen there; what
-changes between two releases of a package; a self-contained HTML page of the eras."""
+"""The ledger read for people: cases x recorded environments; what changes between two releases
+of a package; every stream change between neighbouring recorded releases, and every stream that
+differs by a condition (a CPU capability) within one release -- each with how much changed,
+said plainly ("387 of 1,000 values differ, max 614 ULP"). ``findings_markdown`` makes the
+findings page (``docs/findings.md``) from the ledger alone; the HTML page is
+:mod:`suite.tools.ledger_page`."""
 
 from __future__ import annotations
 
-import html
-import re
 from dataclasses import dataclass
+from typing import Any, Iterable
 
 import pandas as pd
 
 from suite.core import provenance as prov
 from suite.core.compare import DEFAULT_ULP, compare
 from suite.core.ledger import Ledger
+from suite.core.provenance import natural_key
+from suite.core.store import Era, EraFile
+
+#: The libraries whose releases label environments, in the order the findings list them.
+PACKAGES = ("numpy", "torch", "pandas", "python")
 
 
-def version_key(label: str) -> tuple:
-    """Natural order for environment labels: torch-2.9 before torch-2.10."""
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", label))
+# ------------------------------------------------------------------------------ differences
+@dataclass(frozen=True)
+class Difference:
+    """How one era's values differ from another's, over all of a case's draws."""
+
+    kind: str  # values | dtype | shape | draws
+    n_diff: int = 0
+    size: int = 0
+    max_ulp: float | None = None
+    detail: str = ""  # for dtype, shape and draw-count changes: what changed
+
+    def cls(self, ulp: int = DEFAULT_ULP) -> str:
+        """The class of the change: within N ULP (arithmetic noise), different, or a type
+        change."""
+        if self.kind != "values":
+            return {"dtype": "dtype changed", "shape": "shape changed",
+                    "draws": "draw count changed"}[self.kind]
+        return f"within {ulp} ULP" if self.max_ulp is not None and self.max_ulp <= ulp \
+            else "different"
+
+    def text(self) -> str:
+        """The size of the change, said plainly: "387 of 1,000 values differ, max 614 ULP"."""
+        if self.kind != "values":
+            return self.detail
+        out = f"{self.n_diff:,} of {self.size:,} values differ"
+        return out + (f", max {int(self.max_ulp):,} ULP" if self.max_ulp is not None else "")
 
 
+def era_difference(ledger: Ledger, a: Era, b: Era, *, ulp: int = DEFAULT_ULP) -> Difference:
+    """How era ``b``'s draws differ from era ``a``'s, all draws together."""
+    if len(a.values) != len(b.values):
+        return Difference("draws", detail=f"{len(a.values)} draws -> {len(b.values)}")
+    n_diff = size = 0
+    max_ulp = None
+    for x, y in zip(a.values, b.values):
+        result = compare(ledger.full(x), ledger.full(y), ulp=ulp)
+        if result.kind in ("dtype", "shape"):
+            return Difference(result.kind, detail=f"{result.kind} {result.expected_type} -> "
+                                                  f"{result.actual_type}")
+        size += result.size or int(ledger.full(x).size)
+        n_diff += result.n_diff
+        if result.max_ulp is not None:
+            max_ulp = max(max_ulp or 0.0, result.max_ulp)
+    return Difference("values", n_diff, size, max_ulp)
+
+
+def combine(differences: Iterable[Difference], *, ulp: int = DEFAULT_ULP) -> dict[str, Any]:
+    """Several cases' differences as one row: values that differ of how many, the largest ULP,
+    and the worst class."""
+    items = list(differences)
+    rank = ["within", "different", "shape", "dtype", "draw"]
+    worst = max((d.cls(ulp) for d in items), key=lambda c: rank.index(c.split()[0]))
+    values = [d for d in items if d.kind == "values"]
+    ulps = [d.max_ulp for d in values if d.max_ulp is not None]
+    differ = (f"{sum(d.n_diff for d in values):,} of {sum(d.size for d in values):,}"
+              if values else "; ".join(sorted({d.detail for d in items})))
+    return {"values that differ": differ, "max ULP": f"{int(max(ulps)):,}" if ulps else "–",
+            "class": worst}
+
+
+# ------------------------------------------------------------------------------ tables
 def ledger_frame(ledger: Ledger, backend: str) -> pd.DataFrame:
     """One backend's cases (rows) x environments (columns); cells are era names."""
     lf = ledger.files[backend]
     cells = {case_id: {env: era.name for era in eras for env in era.environments}
              for case_id, eras in lf.cases.items()}
     frame = pd.DataFrame.from_dict(cells, orient="index").reindex(
-        columns=sorted(lf.environments, key=version_key)).fillna("")
+        columns=sorted(lf.environments, key=natural_key)).fillna("")
     frame.index.name = "case"
     return frame.sort_index()
 
@@ -38,6 +102,9 @@ def overview(ledger: Ledger) -> pd.DataFrame:
         rows.append({"backend": backend, "cases": len(lf.cases),
                      "environments": len(lf.environments),
                      "cases with several eras": sum(len(e) > 1 for e in lf.cases.values())})
+    rows.append({"backend": "deep streams", "cases": len(ledger.deep.cases),
+                 "environments": len(ledger.deep.environments),
+                 "cases with several eras": sum(len(e) > 1 for e in ledger.deep.cases.values())})
     return pd.DataFrame(rows).set_index("backend")
 
 
@@ -51,8 +118,8 @@ def known_divergences() -> pd.DataFrame:
 
 
 def ledger_tables(ledger: Ledger, *, changed_only: bool = False) -> str:
-    """Markdown: the overview, known divergences, uncovered calls, then one cases x
-    environments table per backend."""
+    """Markdown: the overview, stream changes, known divergences, uncovered calls, then one
+    cases x environments table per backend."""
     from suite.tools.coverage import coverage_table
 
     parts = ["# rngsuite ledger", "", overview(ledger).to_markdown(), "",
@@ -89,7 +156,8 @@ class Spec:
             or version.startswith(self.version + "+")
 
 
-def releases_by_conditions(environments, package: str) -> dict[str, list[tuple[str, str]]]:
+def releases_by_conditions(environments: Iterable[str],
+                           package: str) -> dict[str, list[tuple[str, str]]]:
     """Environment labels grouped by their other conditions (CPU capability, machine...): for
     each, the (version, label) pairs of ``package``, oldest release first."""
     groups: dict[str, list[tuple[str, str]]] = {}
@@ -97,15 +165,8 @@ def releases_by_conditions(environments, package: str) -> dict[str, list[tuple[s
         if split := prov.split_label(label, package):
             groups.setdefault(split[1], []).append((split[0], label))
     for versions in groups.values():
-        versions.sort(key=lambda v: version_key(v[0]))
+        versions.sort(key=lambda v: natural_key(v[0]))
     return groups
-
-
-def _era_change(ledger: Ledger, a, b, *, ulp: int):
-    """How era b's values differ from era a's: the comparison of the first differing draw."""
-    return next((compare(ledger.full(x), ledger.full(y), ulp=ulp)
-                 for x, y in zip(a.draws, b.draws)
-                 if x.sha256 != y.sha256 or x.shape != y.shape), None)
 
 
 def upgrade(ledger: Ledger, old: Spec, new: Spec, *, ulp: int = DEFAULT_ULP) -> pd.DataFrame:
@@ -134,37 +195,47 @@ def upgrade(ledger: Ledger, old: Spec, new: Spec, *, ulp: int = DEFAULT_ULP) -> 
                 start = [lab for _, lab in versions].index(before)
                 first = next((ver for ver, lab in versions[start + 1:] if era_of.get(lab) is b),
                              "?")
-                result = _era_change(ledger, a, b, ulp=ulp)
+                diff = era_difference(ledger, a, b, ulp=ulp)
                 rows.append({"case": case_id, "conditions": rest, "from era": a.name,
-                             "to era": b.name, "change": result.label if result else "different",
-                             "max ULP": result.max_ulp if result else None,
+                             "to era": b.name, "change": diff.cls(ulp),
+                             "values that differ": diff.text(),
                              "first release": f"{old.package} {first}"})
     for side, spec in (("from", old), ("to", new)):
         if not seen[side]:
             raise LookupError(f"no recorded environment has {spec.package}=={spec.version}")
     return pd.DataFrame(rows, columns=["case", "conditions", "from era", "to era", "change",
-                                       "max ULP", "first release"])
+                                       "values that differ", "first release"])
 
 
-def _call_name(backend: str, case_id: str) -> str:
+def upgrade_markdown(ledger: Ledger, old: Spec, new: Spec, *, ulp: int = DEFAULT_ULP) -> str:
+    frame = upgrade(ledger, old, new, ulp=ulp)
+    title = (f"# Upgrading {old.package} {old.version} -> {new.version}: "
+             f"{frame['case'].nunique()} cases change")
+    return "\n".join([title, "", frame.to_markdown(index=False) if len(frame) else
+                      "No recorded stream changes.", ""])
+
+
+# ------------------------------------------------------------------------------ changes
+def call_name(backend: str, case_id: str) -> str:
     """``torch:cpu:randn(1000)@17`` -> ``randn``; several steps join with ``;``."""
     body = case_id[len(backend) + 1:].rsplit("@", 1)[0]
     names = dict.fromkeys(step.split("(", 1)[0].split(".")[-1] for step in body.split(";"))
     return ";".join(names)
 
 
-def _bit_stream(lf, package: str, before: str, after: str, cache: dict) -> str:
+def _bit_stream(lf: EraFile, package: str, before: str, after: str, cache: dict) -> str:
     """Whether the backend's bit stream kept its values between two environments, judged by
     the cases that draw the words themselves (``reference.BIT_STREAM_CALLS``): "unchanged"
     (so the transform changed), "changed", or "not recorded"."""
     from suite.reference import BIT_STREAM_CALLS
 
-    key = (lf.backend, before, after)
+    backend = lf.header["backend"]
+    key = (backend, before, after)
     if key not in cache:
         calls = BIT_STREAM_CALLS.get(package, ())
         verdicts = set()
         for case_id, eras in lf.cases.items():
-            if _call_name(lf.backend, case_id) not in calls:
+            if call_name(backend, case_id) not in calls:
                 continue
             era_of = {env: era for era in eras for env in era.environments}
             a, b = era_of.get(before), era_of.get(after)
@@ -176,45 +247,54 @@ def _bit_stream(lf, package: str, before: str, after: str, cache: dict) -> str:
     return cache[key]
 
 
-def changes(ledger: Ledger, *, ulp: int = DEFAULT_ULP) -> pd.DataFrame:
-    """Every stream change between neighbouring recorded releases of a package, in the same
-    other conditions, attributed to the first release that has it: one row per (package,
-    release, backend, call), with the cases, the conditions and how far the values moved."""
+def change_rows(ledger: Ledger, *, ulp: int = DEFAULT_ULP) -> list[dict[str, Any]]:
+    """Every (case, conditions) whose era differs between neighbouring recorded releases of a
+    package, attributed to the first release that has it, with the difference."""
     rows, cache = [], {}
     for backend in sorted(ledger.files):
         lf = ledger.files[backend]
-        for package in ("numpy", "torch", "pandas", "python"):
+        for package in PACKAGES:
             for rest, versions in releases_by_conditions(lf.environments, package).items():
                 for case_id, eras in lf.cases.items():
+                    if len(eras) < 2:
+                        continue
                     era_of = {env: era for era in eras for env in era.environments}
                     for (v0, l0), (v1, l1) in zip(versions, versions[1:]):
                         a, b = era_of.get(l0), era_of.get(l1)
                         if a is None or b is None or a is b:
                             continue
-                        result = _era_change(ledger, a, b, ulp=ulp)
-                        stream = _bit_stream(lf, package, l0, l1, cache)
                         rows.append({"package": package, "release": v1.split("+")[0],
                                      "previous": v0.split("+")[0], "backend": backend,
-                                     "call": _call_name(backend, case_id), "case": case_id,
-                                     "conditions": rest,
-                                     "change": result.label if result else "different",
-                                     "max ULP": result.max_ulp if result else None,
-                                     "bit stream": stream})
-    frame = pd.DataFrame(rows, columns=["package", "release", "previous", "backend", "call",
-                                        "case", "conditions", "change", "max ULP",
-                                        "bit stream"])
+                                     "call": call_name(backend, case_id), "case": case_id,
+                                     "conditions": rest, "from": a, "to": b,
+                                     "difference": era_difference(ledger, a, b, ulp=ulp),
+                                     "bit stream": _bit_stream(lf, package, l0, l1, cache)})
+    return rows
+
+
+def changes(ledger: Ledger, *, ulp: int = DEFAULT_ULP) -> pd.DataFrame:
+    """Every stream change between neighbouring recorded releases of a package, in the same
+    other conditions, attributed to the first release that has it: one row per (package,
+    release, backend, call), with the cases, the conditions and how much the values moved."""
+    groups: dict[tuple, list[dict]] = {}
+    for row in change_rows(ledger, ulp=ulp):
+        key = (row["package"], row["previous"], row["release"], row["backend"], row["call"])
+        groups.setdefault(key, []).append(row)
+    out = []
+    for (package, previous, release, backend, call), rows in groups.items():
+        out.append({"package": package, "previous": previous, "release": release,
+                    "backend": backend, "call": call,
+                    "cases": len({r["case"] for r in rows}),
+                    "conditions": ", ".join(sorted({r["conditions"] for r in rows})),
+                    **combine((r["difference"] for r in rows), ulp=ulp),
+                    "bit stream": ", ".join(sorted({r["bit stream"] for r in rows}))})
+    columns = ["package", "previous", "release", "backend", "call", "cases", "conditions",
+               "values that differ", "max ULP", "class", "bit stream"]
+    frame = pd.DataFrame(out, columns=columns)
     if not len(frame):
-        return frame.drop(columns=["case"]).assign(cases=[])
-    summary = frame.groupby(["package", "previous", "release", "backend", "call"], sort=False)
-    out = summary.agg(cases=("case", "nunique"),
-                      conditions=("conditions", lambda c: ", ".join(sorted(set(c)))),
-                      change=("change", lambda c: ", ".join(sorted(set(c)))),
-                      max_ulp=("max ULP", "max"),
-                      bit_stream=("bit stream", lambda c: ", ".join(sorted(set(c))))
-                      ).reset_index()
-    out = out.rename(columns={"max_ulp": "max ULP", "bit_stream": "bit stream"})
-    order = out["release"].map(version_key)
-    return out.assign(_o=order).sort_values(["package", "_o", "backend", "call"]).drop(
+        return frame
+    order = frame["release"].map(natural_key)
+    return frame.assign(_o=order).sort_values(["package", "_o", "backend", "call"]).drop(
         columns="_o").reset_index(drop=True)
 
 
@@ -228,59 +308,130 @@ def changes_markdown(ledger: Ledger, *, ulp: int = DEFAULT_ULP) -> str:
              f"across {steps} release steps: "
              + "; ".join(f"{pkg} {rel}: {', '.join(dict.fromkeys(g['call']))}"
                          for (pkg, rel), g in frame.groupby(["package", "release"], sort=False)))
-    frame["max ULP"] = [("–" if pd.isna(u) else f"{int(u):,}") for u in frame["max ULP"]]
     return tally + "\n\n" + frame.to_markdown(index=False) + "\n"
 
 
-def upgrade_markdown(ledger: Ledger, old: Spec, new: Spec, *, ulp: int = DEFAULT_ULP) -> str:
-    frame = upgrade(ledger, old, new, ulp=ulp)
-    title = (f"# Upgrading {old.package} {old.version} -> {new.version}: "
-             f"{frame['case'].nunique()} cases change")
-    return "\n".join([title, "", frame.to_markdown(index=False) if len(frame) else
-                      "No recorded stream changes.", ""])
+# ------------------------------------------------------------------------------ conditions
+def axis_package(lf: EraFile) -> str | None:
+    """The library whose releases a backend's labels lead with (``torch`` for torch:cpu)."""
+    first = next(iter(sorted(lf.environments)), "")
+    package = first.split("/")[0].rpartition("-")[0]
+    return package if package in PACKAGES else None
 
 
-# ------------------------------------------------------------------------------ HTML
-_PALETTE = ("#cfe8ff", "#ffd8a8", "#c3f0c8", "#f8c4d8", "#e4d4ff", "#fff3a3", "#c9f2f0",
-            "#f2d0c4")
-
-
-def _changes_html(ledger: Ledger) -> str:
-    frame = changes(ledger)
-    if not len(frame):
-        return "<p>No stream changed between neighbouring recorded releases.</p>"
-    frame["max ULP"] = [("–" if pd.isna(u) else f"{int(u):,}") for u in frame["max ULP"]]
-    return frame.to_html(index=False)
-
-
-def ledger_html(ledger: Ledger, *, changed_only: bool = True) -> str:
-    """A self-contained page: per backend, cases x environments, one colour per era."""
-    out = ["<!doctype html><meta charset='utf-8'><title>rngsuite ledger</title>",
-           "<style>body{font:13px system-ui,sans-serif;margin:1em}table{border-collapse:"
-           "collapse;margin-bottom:2em}td,th{border:1px solid #ccc;padding:2px 6px}"
-           "th{writing-mode:vertical-rl;font-weight:normal;white-space:nowrap}"
-           "td.case{font-family:monospace;white-space:nowrap}td.era{text-align:center}</style>",
-           "<h1>rngsuite ledger</h1>",
-           f"<p>{'Cases recorded with more than one era' if changed_only else 'Every case'}"
-           ", by environment; each colour is one era (A, B, C, ...) of that case.</p>",
-           overview(ledger).to_html(),
-           "<h2>Stream changes between neighbouring recorded releases</h2>",
-           _changes_html(ledger)]
+def condition_rows(ledger: Ledger, *, ulp: int = DEFAULT_ULP) -> list[dict[str, Any]]:
+    """Every (case, release) whose values differ between conditions of one release -- torch's
+    CPU capabilities, say: which conditions draw which values, and how far apart they are."""
+    rows = []
     for backend in sorted(ledger.files):
-        frame = ledger_frame(ledger, backend)
-        if changed_only:
-            frame = frame[[len(ledger.files[backend].cases[c]) > 1 for c in frame.index]]
-        out.append(f"<h2>{html.escape(backend)}</h2>")
-        if not len(frame):
-            out.append("<p>No case with several eras.</p>")
+        lf = ledger.files[backend]
+        package = axis_package(lf)
+        if package is None:
             continue
-        out.append("<table><tr><th></th>" + "".join(f"<th>{html.escape(c)}</th>"
-                                                   for c in frame.columns) + "</tr>")
-        for case_id, row in frame.iterrows():
-            cells = []
-            for era in row:
-                colour = _PALETTE[(ord(era[0]) - 65) % len(_PALETTE)] if era else "#fff"
-                cells.append(f"<td class=era style='background:{colour}'>{era}</td>")
-            out.append(f"<tr><td class=case>{html.escape(case_id)}</td>{''.join(cells)}</tr>")
-        out.append("</table>")
-    return "\n".join(out) + "\n"
+        by_release: dict[str, list[tuple[str, str]]] = {}
+        for label in lf.environments:
+            version, rest = prov.split_label(label, package)
+            by_release.setdefault(version, []).append((rest, label))
+        for case_id, eras in lf.cases.items():
+            if len(eras) < 2:
+                continue
+            era_of = {env: era for era in eras for env in era.environments}
+            for version, labels in by_release.items():
+                groups: dict[str, list[str]] = {}
+                for rest, label in sorted(labels):
+                    if label in era_of:
+                        groups.setdefault(era_of[label].name, []).append(rest)
+                if len(groups) < 2:
+                    continue
+                named = {e.name: e for e in eras}
+                first, *others = sorted(groups, key=lambda name: sorted(groups[name]))
+                split = " ≠ ".join(" = ".join(g.split("/")[0] for g in groups[name])
+                                   for name in [first, *others])
+                rows.append({"backend": backend, "package": package, "release": version,
+                             "call": call_name(backend, case_id), "case": case_id,
+                             "conditions": split,
+                             "difference": combine([era_difference(ledger, named[first],
+                                                                   named[o], ulp=ulp)
+                                                    for o in others], ulp=ulp)})
+    return rows
+
+
+def condition_differences(ledger: Ledger, *, ulp: int = DEFAULT_ULP) -> pd.DataFrame:
+    """One row per (backend, call, way the conditions split): the releases that draw other
+    values under different conditions, and how much."""
+    groups: dict[tuple, list[dict]] = {}
+    for row in condition_rows(ledger, ulp=ulp):
+        groups.setdefault((row["backend"], row["call"], row["conditions"]), []).append(row)
+    out = []
+    for (backend, call, split), rows in groups.items():
+        releases = sorted({r["release"].split("+")[0] for r in rows}, key=natural_key)
+        worst = max(rows, key=lambda r: (r["difference"]["max ULP"] != "–",
+                                         int(r["difference"]["max ULP"].replace(",", ""))
+                                         if r["difference"]["max ULP"] != "–" else 0))
+        out.append({"backend": backend, "call": call, "conditions": split,
+                    "releases": _span(releases), "cases": len({r["case"] for r in rows}),
+                    "max ULP": worst["difference"]["max ULP"],
+                    "class": worst["difference"]["class"]})
+    frame = pd.DataFrame(out, columns=["backend", "call", "conditions", "releases", "cases",
+                                       "max ULP", "class"])
+    return frame.sort_values(["backend", "call", "conditions"]).reset_index(drop=True)
+
+
+def _span(releases: list[str]) -> str:
+    return releases[0] if len(releases) == 1 else \
+        f"{releases[0]} to {releases[-1]} ({len(releases)} releases)"
+
+
+# ------------------------------------------------------------------------------ findings
+def recorded_frame(ledger: Ledger) -> pd.DataFrame:
+    """Which releases of each library the ledger has recorded (each label's leading library),
+    under which other conditions (the label's other parts, companion libraries left out)."""
+    found: dict[str, tuple[set, set]] = {}
+    for lf in [*ledger.files.values(), ledger.deep]:
+        for label in lf.environments:
+            package = label.split("/")[0].rpartition("-")[0]
+            split = prov.split_label(label, package) if package in PACKAGES else None
+            if split is None:
+                continue
+            versions, conditions = found.setdefault(package, (set(), set()))
+            versions.add(split[0].split("+")[0])
+            conditions.add("/".join(part for part in split[1].split("/")
+                                    if part.rpartition("-")[0] not in PACKAGES))
+    rows = [{"library": package, "releases": len(found[package][0]),
+             "recorded releases": ", ".join(sorted(found[package][0], key=natural_key)),
+             "conditions": ", ".join(sorted(found[package][1], key=natural_key))}
+            for package in PACKAGES if package in found]
+    return pd.DataFrame(rows)
+
+
+def findings_markdown(ledger: Ledger, *, ulp: int = DEFAULT_ULP) -> str:
+    """The findings page: what is recorded, every stream change between neighbouring recorded
+    releases, every stream that differs by condition within a release, and the known
+    divergences -- generated from the ledger, never edited by hand."""
+    conditions = condition_differences(ledger, ulp=ulp)
+    parts = [
+        "# rngsuite findings", "",
+        "Generated from the ledger (`golden/`) by `python -m suite report --findings "
+        "docs/findings.md`; do not edit by hand. The same ledger as a picture, one colour per "
+        "set of values: [ledger.html](ledger.html) (`python -m suite report --html "
+        "docs/ledger.html`).", "",
+        "How much changed is counted over every draw of every case: *values that differ* of "
+        f"all recorded values, and the largest distance in ULP (floats). *within {ulp} ULP* is "
+        "arithmetic noise (another kernel or libm); *different* is another stream. *bit stream* "
+        "says whether the cases that draw the raw words (NumPy's `random_raw`, torch's `rand`) "
+        "kept their values across the same step: if they did, only the transform changed.", "",
+        "## What is recorded", "", recorded_frame(ledger).to_markdown(index=False), "",
+        "## Stream changes between neighbouring recorded releases", "",
+        "Each change is attributed to the first recorded release that has it; `python -m suite "
+        "bisect CASE --package P` names the exact release where only neighbours are recorded.",
+        "", changes_markdown(ledger, ulp=ulp),
+        "## Streams that differ by condition within one release", "",
+        "The same release drawing other values under another condition (torch's CPU kernels: "
+        "`ATEN_CPU_CAPABILITY` = AVX512, AVX2, or the generic DEFAULT, called NO_AVX before "
+        "2.9). `a = b ≠ c`: conditions a and b draw the same values, c others.", "",
+        conditions.to_markdown(index=False) if len(conditions) else "None recorded.", "",
+        "## Known divergences", "",
+        "Where a guarantee people assume does not hold (`suite/data/divergences.toml`); each row's "
+        "witness example is run by every verify.", "",
+        known_divergences().to_markdown(index=False), ""]
+    return "\n".join(parts)

@@ -1,0 +1,87 @@
+"""Checks that more than one conformance module runs: each property's core, shared by the
+property itself and by the known divergences' witnesses (``test_known_divergences.py`` runs each
+divergence row's witness example through the check of its guarantee, :data:`WITNESS_CHECKS`).
+array-api-tests' helper modules are the model: the assertion lives once, the tests choose the
+inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from suite.core.catalog import parse_call
+from suite.pytest_plugin import assertions as ph
+from suite.pytest_plugin import strategies as hh
+from suite.pytest_plugin.inputs import rows_for
+
+
+def check_continues(backend, seed: int):
+    """The probe twice on one stream (shared by the property and the witnesses)."""
+    probe = hh.probe(backend)
+    stream = backend.open([seed])[0]
+    first, second = backend.run(stream, probe), backend.run(stream, probe)
+    return ph.assert_differ([first], [second], guarantee="continues", backend=backend,
+                            seeds=[seed], calls=[probe, probe],
+                            detail=f"{probe} twice on one stream")
+
+
+def check_distinct_seeds(backend, a: int, b: int):
+    """The probe after seed a vs after seed b (shared by the property and the witnesses)."""
+    probe = hh.probe(backend)
+    first = backend.run(backend.open([a])[0], probe)
+    second = backend.run(backend.open([b])[0], probe)
+    return ph.assert_differ([first], [second], guarantee="distinct_seeds", backend=backend,
+                            seeds=[a, b], calls=[probe],
+                            detail=f"{probe} after seed {a} and seed {b}",
+                            variables={"a": a, "b": b})
+
+
+def check_chunking(backend, template: str, n: int, k: int, seed: int):
+    """n values at once vs k then n - k values from one stream (shared by the property and
+    the known-divergence witnesses)."""
+    whole_call, head, tail = (parse_call(template.format(n=m)) for m in (n, k, n - k))
+    whole = backend.run(backend.open([seed])[0], whole_call)
+    stream = backend.open([seed])[0]
+    pieces = [backend.run(stream, head), backend.run(stream, tail)]
+    # An empty piece says nothing about the stream (and Python's random has no dtype for it).
+    joined = np.concatenate([p.reshape(-1) for p in pieces if p.size])
+    return ph.assert_same([whole.reshape(-1)], [joined], guarantee="chunking", backend=backend,
+                          seeds=[seed], calls=[head, tail],
+                          detail=f"{whole_call} at once vs {head} then {tail}",
+                          variables={"n": n, "k": k}, call=whole_call)
+
+
+def check_layout(backend, template: str, n: int, seed: int):
+    """A sampler filling a contiguous output vs every other element of an (n, 2) tensor
+    (shared by the property and the known-divergence witnesses)."""
+    (pair,) = [p for row in rows_for("layout", backend.name, backend.device)
+               for p in row["pairs"] if p[0] == template]
+    contiguous, strided = (parse_call(t.format(n=n)) for t in pair)
+    expected = backend.run(backend.open([seed])[0], contiguous)
+    actual = backend.run(backend.open([seed])[0], strided)
+    return ph.assert_same([expected], [actual], guarantee="layout", backend=backend,
+                          seeds=[seed], calls=[strided],
+                          detail=f"{contiguous} into a contiguous tensor vs {strided}",
+                          variables={"n": n}, call=contiguous)
+
+
+def check_shape(backend, template: str, shape: tuple[int, ...], seed: int):
+    """A call with a multi-dimensional shape vs the same call with as many elements in one
+    dimension, reshaped in C order (a known divergence of this guarantee would run its witness
+    through this, once :data:`WITNESS_CHECKS` lists "shape")."""
+    size = int(np.prod(shape))
+    shaped, flat = (parse_call(template.format(shape=s, n=size)) for s in (shape, (size,)))
+    expected = backend.run(backend.open([seed])[0], flat).reshape(shape)
+    actual = backend.run(backend.open([seed])[0], shaped)
+    return ph.assert_same([expected], [actual], guarantee="shape", backend=backend, seeds=[seed],
+                          calls=[shaped], detail=f"{shaped} vs {flat} reshaped to {shape}",
+                          variables={"n": size}, call=shaped)
+
+
+#: The check each guarantee's witness examples run through: guarantee -> (backend, witness,
+#: call) -> what the check returns (the known divergence that covered it, whether it differed).
+WITNESS_CHECKS = {
+    "chunking": lambda backend, w, call: check_chunking(backend, call, w["n"], w["k"], w["seed"]),
+    "distinct_seeds": lambda backend, w, call: check_distinct_seeds(backend, w["a"], w["b"]),
+    "continues": lambda backend, w, call: check_continues(backend, w["seed"]),
+    "layout": lambda backend, w, call: check_layout(backend, call, w["n"], w["seed"]),
+}
