@@ -18,15 +18,16 @@ ROOT = Path(__file__).resolve().parent.parent
 FAULTS = Path(__file__).resolve().parent / "faults"
 
 
-def run_cli(*args: str, plugins: tuple[str, ...] = (), env: dict | None = None,
-            cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    """Run ``python -m suite ARGS`` in a fresh interpreter; fault plugins load via ``-p``."""
+def run_cli(*args: str, plugins: tuple[str, ...] = (), pytest_args: tuple[str, ...] = (),
+            env: dict | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """Run ``python -m suite ARGS`` in a fresh interpreter; for ``verify``, ``pytest_args`` go
+    to pytest and fault plugins load via ``-p``."""
     full_env = {**os.environ, **(env or {})}
     full_env["PYTHONPATH"] = os.pathsep.join([str(FAULTS), str(ROOT),
                                               full_env.get("PYTHONPATH", "")])
     argv = [sys.executable, "-m", "suite", *args]
-    if plugins:
-        argv += ["--", *(f"-p{p}" for p in plugins)]
+    if plugins or pytest_args:
+        argv += ["--", *pytest_args, *(f"-p{p}" for p in plugins)]
     return subprocess.run(argv, capture_output=True, text=True, env=full_env, cwd=cwd,
                           timeout=600)
 
@@ -71,6 +72,9 @@ def small_golden(tmp_path, catalog, backends) -> Path:
     ledger.save()
     return root
 
+
+#: For a verify whose point is the goldens (the record and verdict flow), not the properties.
+GOLDENS_ONLY = ("-k", "test_golden")
 
 SMALL_CASES = ("numpy.random:randn(5);randn(5)@17", "numpy.random:rand(1000)@17",
                "torch:cpu:rand(5)@17", "torch:cpu:rand(1000)@17", "torch:cpu:randn(5)@17",

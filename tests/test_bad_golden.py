@@ -2,6 +2,7 @@
 
 import io
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -169,11 +170,7 @@ CORRUPTIONS = [_truncate, _wrong_dtype, _nan_value, _hand_edited_value, _pickled
                _environment_in_two_eras]
 
 
-@pytest.mark.parametrize("corrupt", CORRUPTIONS, ids=lambda f: f.__name__.strip("_"))
-@pytest.mark.parametrize("command", [["verify", "--case", "numpy.random:randn*"],
-                                     ["record"], ["report"]], ids=lambda c: c[0])
-def test_bad_golden_file_exits_2_naming_file_and_entry(small_golden, corrupt, command):
-    """A corrupt golden file stops every command with exit 2 and one line; nothing is written."""
+def _refused(small_golden, corrupt, command):
     path, entry = corrupt(small_golden)
     before = tree_digest(small_golden)
     result = run_cli(*command, "--ledger", str(small_golden))
@@ -185,6 +182,33 @@ def test_bad_golden_file_exits_2_naming_file_and_entry(small_golden, corrupt, co
     assert "Traceback" not in output
     assert tree_digest(small_golden) == before
     assert not (small_golden.parent / "unpickled").exists()
+
+
+@pytest.mark.parametrize("corrupt", CORRUPTIONS, ids=lambda f: f.__name__.strip("_"))
+def test_bad_golden_file_exits_2_naming_file_and_entry(small_golden, corrupt):
+    """A corrupt golden file stops verify with exit 2 and one line; nothing is written."""
+    _refused(small_golden, corrupt, ["verify", "--case", "numpy.random:randn*"])
+
+
+@pytest.mark.parametrize("corrupt", [_hand_edited_value, _truncated_array],
+                         ids=lambda f: f.__name__.strip("_"))
+@pytest.mark.parametrize("command", [["record"], ["report"], ["deep", "verify"],
+                                     ["merge", "--ledger", "."]], ids=lambda c: c[0])
+def test_every_command_reading_the_ledger_refuses_it_the_same_way(small_golden, corrupt,
+                                                                   command):
+    """Every other command that reads the ledger -- one reader, Ledger.load -- refuses a corrupt
+    file or array the same way: exit 2, one line naming the file and the entry, nothing
+    written."""
+    if command[0] == "merge":  # the corrupt ledger as the shard merged into a sound one
+        command = ["merge", str(small_golden), "--ledger"]
+        sound = small_golden.parent / "sound"
+        shutil.copytree(small_golden, sound)
+        path, entry = corrupt(small_golden)
+        result = run_cli(*command, str(sound))
+        assert result.returncode == 2 and path.name in result.stderr and entry in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        return
+    _refused(small_golden, corrupt, command)
 
 
 def test_ledger_error_names_file_and_entry(small_golden):

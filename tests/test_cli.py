@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import run_cli, tree_digest
+from conftest import GOLDENS_ONLY, run_cli, tree_digest
 
 
 def test_unknown_option_exits_2_in_one_line():
@@ -39,7 +39,7 @@ def test_missing_ledger_directory_exits_2(tmp_path):
 def test_verify_passes_and_prints_the_report(small_golden):
     """verify over recorded cases exits 0 and prints the per-backend report table."""
     result = run_cli("verify", "--ledger", str(small_golden), "--case", "torch:cpu:rand(5)@17",
-                     "--case", "numpy.random:rand(1000)@17")
+                     "--case", "numpy.random:rand(1000)@17", pytest_args=GOLDENS_ONLY)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "rngsuite report" in result.stdout
     assert "| torch:cpu " in result.stdout and "| numpy.random " in result.stdout
@@ -48,20 +48,24 @@ def test_verify_passes_and_prints_the_report(small_golden):
 def test_unrecorded_case_fails_then_record_fixes_it(small_golden):
     """A case with no golden fails verify (exit 1); record adds it and verify then passes."""
     case = "numpy.default_rng:random(5)@42"
-    first = run_cli("verify", "--ledger", str(small_golden), "--case", case)
+    first = run_cli("verify", "--ledger", str(small_golden), "--case", case,
+                    pytest_args=GOLDENS_ONLY)
     assert first.returncode == 1 and "no golden recorded" in first.stdout
     recorded = run_cli("record", "--ledger", str(small_golden), "--case", case)
     assert recorded.returncode == 0 and "1 new-case" in recorded.stdout
-    assert run_cli("verify", "--ledger", str(small_golden), "--case", case).returncode == 0
+    assert run_cli("verify", "--ledger", str(small_golden), "--case", case,
+                   pytest_args=GOLDENS_ONLY).returncode == 0
 
 
 def test_verify_record_mode_adds_without_failing(small_golden):
     """verify --record records unrecorded cases instead of failing on them."""
     case = "numpy.default_rng:random(5)@0"
-    result = run_cli("verify", "--record", "--ledger", str(small_golden), "--case", case)
+    result = run_cli("verify", "--record", "--ledger", str(small_golden), "--case", case,
+                     pytest_args=GOLDENS_ONLY)
     assert result.returncode == 0, result.stdout
     assert f"recorded 1 cases into {small_golden}: 1 new-case;" in result.stdout
-    assert run_cli("verify", "--ledger", str(small_golden), "--case", case).returncode == 0
+    assert run_cli("verify", "--ledger", str(small_golden), "--case", case,
+                   pytest_args=GOLDENS_ONLY).returncode == 0
 
 
 def test_report_is_a_markdown_table_of_cases_by_environment(small_golden):
@@ -93,6 +97,7 @@ def test_a_call_the_release_lacks_skips_its_cases(small_golden, tmp_path):
     for mode in ((), ("--record",)):
         result = run_cli("verify", *mode, "--ledger", str(small_golden),
                          "--case", "numpy.default_rng:wald(*", plugins=("numpy_without_wald",),
+                         pytest_args=GOLDENS_ONLY,
                          env={"PYTHONPATH": str(tmp_path), "PYTEST_ADDOPTS": "-rs"})
         out = result.stdout
         assert result.returncode == 0, out + result.stderr
@@ -139,8 +144,15 @@ def test_cuda_without_a_gpu_skips_with_one_reason_and_passes():
 
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA: the run would be a real one")
-    result = run_cli("verify", "--device", "cuda", "--", "-q", "-rs", "-p", "no:randomly")
+    # Every module that takes a device (the goldens, deep streams, devices, notebooks, the CUDA
+    # model's rows): the reference models' CPU rows add nothing to this question.
+    result = run_cli("verify", "--device", "cuda", "--case", "torch*", "--case",
+                     "numpy.random:rand(5)@17", pytest_args=(
+                         "-q", "-rs", "-p", "no:randomly", "-k",
+                         "not test_model_reproduces and not known_answer"))
     out = result.stdout
     assert result.returncode == 0, out[-3000:] + result.stderr
     assert "torch:cuda: no CUDA device (torch.cuda.is_available() is False)" in out
+    row = next(line for line in out.splitlines() if line.split("|")[1:2] == [" numpy.random "])
+    assert row.split("|")[2].strip() == "1", row  # what needs no GPU ran, and conforms
     assert "torch:cpu:" not in out.split("short test summary info")[0].split("rngsuite")[0]

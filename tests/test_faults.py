@@ -3,25 +3,31 @@ explanation of a changed stream (tests/test_kill_rate.py checks that every fault
 
 import pytest
 
-from conftest import run_cli
+from conftest import GOLDENS_ONLY, run_cli
 
+# Each runs the real suite in a fresh interpreter: CI runs them (python -m pytest tests -m faults).
+pytestmark = pytest.mark.faults
+
+#: Each fault's cases, and the tests that catch it (the goldens; the notebooks for the seed).
 CASES = {
-    "np_seed_plus_one": ["numpy.random:*"],
-    "torch_rand_one_ulp": ["torch:cpu:rand(*", "torch.Generator:cpu:rand(*"],
+    "np_seed_plus_one": (["numpy.random:*"], ("-k", "test_golden or notebooks")),
+    "torch_rand_one_ulp": (["torch:cpu:rand(*", "torch.Generator:cpu:rand(*"], GOLDENS_ONLY),
 }
 
 
 @pytest.mark.parametrize("fault", sorted(CASES))
 def test_control_run_passes(fault):
     """Without the fault, the same selection of the suite passes (so a failure means the fault)."""
-    args = [a for glob in CASES[fault] for a in ("--case", glob)]
-    result = run_cli("verify", *args)
+    globs, selection = CASES[fault]
+    args = [a for glob in globs for a in ("--case", glob)]
+    result = run_cli("verify", *args, pytest_args=selection)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
 
 
 def test_seed_off_by_one_is_caught():
     """np.random.seed(s) seeding s+1 fails every numpy.random case, with a full explanation."""
-    result = run_cli("verify", "--case", "numpy.random:*", plugins=("np_seed_plus_one",))
+    result = run_cli("verify", "--case", "numpy.random:*", plugins=("np_seed_plus_one",),
+                     pytest_args=CASES["np_seed_plus_one"][1])
     out = result.stdout
     assert result.returncode == 1, out + result.stderr
     assert "numpy.random:randn(5);randn(5)@17: stream changed" in out
@@ -36,7 +42,8 @@ def test_seed_off_by_one_is_caught():
 def test_torch_rand_one_ulp_is_caught():
     """torch.rand moved by one ULP fails as 'within 8 ULP' with max 1 ULP, on both torch backends."""
     result = run_cli("verify", "--case", "torch:cpu:rand(*", "--case",
-                     "torch.Generator:cpu:rand(*", plugins=("torch_rand_one_ulp",))
+                     "torch.Generator:cpu:rand(*", plugins=("torch_rand_one_ulp",),
+                     pytest_args=GOLDENS_ONLY)
     out = result.stdout
     assert result.returncode == 1, out + result.stderr
     for case in ("torch:cpu:rand(5)@17", "torch.Generator:cpu:rand(1000,dtype=float64)@42"):
@@ -50,7 +57,7 @@ def test_a_new_release_that_changes_a_stream_names_the_last_release_that_agreed(
     """On a release newer than every recorded one, a changed stream names the newest recorded
     release in the same conditions (the last that agreed) and is compared with its era."""
     result = run_cli("verify", "--case", "torch:cpu:rand(5)@17",
-                     plugins=("torch_next_release", "torch_rand_one_ulp"))
+                     plugins=("torch_next_release", "torch_rand_one_ulp"), pytest_args=GOLDENS_ONLY)
     out = result.stdout
     assert result.returncode == 1, out + result.stderr
     assert "torch:cpu:rand(5)@17: stream changed" in out
@@ -64,7 +71,7 @@ def test_a_new_release_that_keeps_the_streams_matches():
     """On a release newer than every recorded one, unchanged streams match their eras (and
     record mode would add the release to them)."""
     result = run_cli("verify", "--case", "torch:cpu:rand*", "--case", "torch:cpu:randn*",
-                     plugins=("torch_next_release",))
+                     plugins=("torch_next_release",), pytest_args=GOLDENS_ONLY)
     out = result.stdout
     assert result.returncode == 0, out + result.stderr
     assert "| torch:cpu " in out and "changed" in out

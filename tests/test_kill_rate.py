@@ -17,6 +17,10 @@ import pytest
 
 from conftest import FAULTS, run_cli
 
+# Each row runs the real suite in a fresh interpreter: CI runs the table
+# (python -m pytest tests -m faults -n 2); python -m pytest tests alone leaves it out.
+pytestmark = pytest.mark.faults
+
 
 @dataclass(frozen=True)
 class Fault:
