@@ -17,7 +17,11 @@ Measures (median of ``--repeat`` runs; ratios are taken within each run, then th
    its golden; each quick deep case's verify time; and the peak memory (RSS high-water mark
    above the baseline after imports, in a fresh interpreter) of the 10**9-value check.
 
-Run from anywhere:  python tests/benchmark.py [--repeat N] [--models | --deep]
+6. ``--tests``: ``python -m pytest tests`` (README command 2) and NumPy's random test suite,
+   alternating, with their ratio per run; and one run of the fault table CI adds
+   (``-m faults -n 2``).
+
+Run from anywhere:  python tests/benchmark.py [--repeat N] [--models | --deep | --tests]
 """
 
 from __future__ import annotations
@@ -37,10 +41,10 @@ from statistics import median
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from suite.checks import engine  # noqa: E402
 from suite.backends import registry  # noqa: E402
-from suite.core.catalog import load_catalog  # noqa: E402
-from suite.core.ledger import Ledger  # noqa: E402
+from suite.checks import engine  # noqa: E402
+from suite.core.catalog import DeepCase, load_catalog, load_deep, parse_deep_id  # noqa: E402
+from suite.core.ledger import DIGEST, Ledger  # noqa: E402
 
 
 def timed(fn) -> tuple[float, object]:
@@ -176,8 +180,8 @@ def deep_speed(repeat: int, n: int = 10**8) -> list[dict]:
     backends = registry(["cpu"])
     rows = []
     for backend, call in DEEP_BACKENDS:
-        case = deep.DeepCase(backend, call, 17, 0, n)
-        warm = deep.DeepCase(backend, call, 17, 0, 10**6)  # first calls (torch's) set things up
+        case = DeepCase(backend, call, 17, 0, n)
+        warm = DeepCase(backend, call, 17, 0, 10**6)  # first calls (torch's) set things up
         raw_generation(warm, backends, deep.CHUNK)
         deep.draw(warm, backends)
         raw, checked, ratio = [], [], []
@@ -189,7 +193,7 @@ def deep_speed(repeat: int, n: int = 10**8) -> list[dict]:
             ratio.append(r / d)
         rows.append({"case": case.id, "raw": median(raw), "deep": median(checked),
                      "ratio": median(ratio), "min": min(ratio), "max": max(ratio),
-                     "bytes": n * deep.open_stream(deep.DeepCase(backend, call, 0, 0, 1),
+                     "bytes": n * deep.open_stream(DeepCase(backend, call, 0, 0, 1),
                                                    backends, 1).dtype.itemsize})
     return rows
 
@@ -200,8 +204,8 @@ def golden_check(repeat: int, case_id: str) -> tuple[float, float, float, str]:
     from suite.checks import deep
 
     backends = registry(["cpu"])
-    goldens = deep.read(deep.deep_path(ROOT / "golden"))
-    case = deep.parse_id(case_id)
+    goldens = Ledger.load(ROOT / "golden")
+    case = parse_deep_id(case_id)
     raw, checked, status, ratio = [], [], "", []
     for _ in range(repeat):
         r, _ = timed(lambda: raw_generation(case, backends, deep.CHUNK))
@@ -219,11 +223,11 @@ def quick_cases(repeat: int) -> list[tuple[str, float, str, str]]:
     from suite.reference import mt19937
 
     backends = registry(["cpu"])
-    goldens = deep.read(deep.deep_path(ROOT / "golden"))
+    goldens = Ledger.load(ROOT / "golden")
     first, _ = timed(lambda: mt19937.power_polynomial(624))  # MT19937's phi, once per process
     out = [("(once per process: MT19937's characteristic polynomial, Berlekamp-Massey)", first,
             "-", "-")]
-    for case in deep.DEEP_CASES:
+    for case in load_deep():
         if case.nightly:
             continue
         times, verdict = [], None
@@ -231,7 +235,7 @@ def quick_cases(repeat: int) -> list[tuple[str, float, str, str]]:
             mt19937.power_polynomial.cache_clear()  # each run computes its x**k mod phi again
             t, verdict = timed(lambda: deep.check(case, goldens, backends))
             times.append(t)
-        out.append((case.id, median(times), verdict.status, verdict.drawn.how))
+        out.append((case.id, median(times), verdict.status, verdict.seed_note))
     return out
 
 
@@ -241,9 +245,11 @@ sys.path.insert(0, sys.argv[1])
 import numpy, torch, xxhash
 from suite.checks import deep
 from suite.backends import registry
+from suite.core.catalog import parse_deep_id
+from suite.core.ledger import Ledger
 backends = registry(["cpu"])
-goldens = deep.read(deep.deep_path(sys.argv[1] + "/golden"))
-case = deep.parse_id(sys.argv[2])
+goldens = Ledger.load(sys.argv[1] + "/golden")
+case = parse_deep_id(sys.argv[2])
 def status(key):
     for line in open("/proc/self/status"):
         if line.startswith(key + ":"):
@@ -260,7 +266,7 @@ verdict = deep.check(case, goldens, backends)
 seconds = time.perf_counter() - start
 print(json.dumps({"baseline": base, "peak": status("VmHWM"), "hwm_before": hwm0,
                   "reset": reset, "seconds": seconds, "status": verdict.status,
-                  "how": verdict.drawn.how}))
+                  "how": verdict.seed_note}))
 """
 
 
@@ -286,7 +292,7 @@ def deep_main(repeat: int) -> int:
         print(f"| {algorithm} | {rate:.2f} |")
 
     print(f"\n10**8 values, raw generation (same chunks, no digest) vs deep check (draw + "
-          f"{deep.DIGEST}); medians of {repeat}, ratio = raw s / deep s within each run:\n")
+          f"{DIGEST}); medians of {repeat}, ratio = raw s / deep s within each run:\n")
     print("| stream | raw s | raw GiB/s | deep s | deep / raw speed (min-max) |\n"
           "|:--|--:|--:|--:|--:|")
     for row in deep_speed(repeat):
@@ -316,6 +322,37 @@ def deep_main(repeat: int) -> int:
     return 0
 
 
+def tests_main(repeat: int) -> int:
+    """README command 2 (``python -m pytest tests``), and the fault runs CI adds, against
+    NumPy's own random test suite: wall times alternating within each run, ratios per run."""
+    print(machine())
+    rows: dict[str, list[float]] = {"ours": [], "faults": [], "numpy": [], "ratio": []}
+    counts = {}
+    with tempfile.TemporaryDirectory() as tmp:  # outside the repo: none of its pytest config
+        for _ in range(repeat):
+            (ours,), counts["ours"], _, _ = command([sys.executable, "-m", "pytest", "tests",
+                                                     "-q", "-p", "no:cacheprovider"], 1, ROOT)
+            (numpy,), counts["numpy"], _, _ = command(
+                [sys.executable, "-m", "pytest", "--pyargs", "numpy.random", "-q",
+                 "-p", "no:cacheprovider"], 1, Path(tmp))
+            rows["ours"].append(ours)
+            rows["numpy"].append(numpy)
+            rows["ratio"].append(ours / numpy)
+        (faults,), counts["faults"], _, _ = command(
+            [sys.executable, "-m", "pytest", "tests", "-m", "faults", "-n", "2", "-q",
+             "-p", "no:cacheprovider"], 1, ROOT)
+    print("\n| what | median s | tally |\n|:--|--:|:--|")
+    for key, what in (("ours", "`python -m pytest tests` (README command 2)"),
+                      ("numpy", "`pytest --pyargs numpy.random` (NumPy's own random tests)")):
+        print(f"| {what} | {median(rows[key]):.1f} | {counts[key]} |")
+    print(f"| `python -m pytest tests -m faults -n 2` (CI: the kill-rate table), one run | "
+          f"{faults:.1f} | {counts['faults']} |")
+    print(f"\nREADME command 2 / NumPy's random tests: {median(rows['ratio']):.1f}x (median of "
+          f"per-run ratios over {repeat} runs; min {min(rows['ratio']):.1f}, max "
+          f"{max(rows['ratio']):.1f})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -324,6 +361,9 @@ def main(argv: list[str] | None = None) -> int:
                              "numpy test suite runs min(N, 3) times)")
     parser.add_argument("--models", action="store_true",
                         help="only the reference models against the library (10**7 values)")
+    parser.add_argument("--tests", action="store_true",
+                        help="only rngsuite's own tests (README command 2, and the fault runs) "
+                             "against NumPy's own random test suite")
     parser.add_argument("--deep", action="store_true",
                         help="only the deep-stream checks: digest throughput, 10**8-value "
                              "check vs raw generation, quick cases, 10**9-value peak memory")
@@ -332,6 +372,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--repeat must be at least 1")
     if args.deep:
         return deep_main(args.repeat)
+    if args.tests:
+        return tests_main(args.repeat)
     if args.models:
         print(machine())
         print("\n| stream | library s | model s | model / library |\n|:--|--:|--:|--:|")

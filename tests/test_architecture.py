@@ -150,3 +150,17 @@ def test_a_planted_private_use_is_found(copy_of_the_house, line):
     path.write_text(path.read_text() + f"\n{line}  # planted\n")
     planted = {str(u) for u in private_uses(copy_of_the_house)} - {str(u) for u in private_uses(ROOT)}
     assert len(planted) == 1 and planted.pop().startswith("suite.checks.engine:"), planted
+
+
+# ---------------------------------------------------------------------------- the design doc
+def test_the_design_doc_names_every_module_and_command():
+    """docs/DESIGN.md names every module of suite/ (its file name) and every command of the
+    CLI, so a newcomer finds each one's room."""
+    from suite.cli import COMMANDS
+
+    design = (ROOT / "docs" / "DESIGN.md").read_text(encoding="utf-8")
+    modules = sorted({p.name for p in SUITE.rglob("*.py")} - {"__init__.py"})
+    missing = [m for m in modules if f"`{m}`" not in design and f"/{m}`" not in design]
+    assert not missing, f"docs/DESIGN.md does not name {missing}"
+    unnamed = [c for c in COMMANDS if f"`{c}" not in design]
+    assert not unnamed, f"docs/DESIGN.md does not name the commands {unnamed}"

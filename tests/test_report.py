@@ -142,3 +142,17 @@ def test_the_findings_page_is_made_from_the_ledger(releases):
     assert "| torch     |          4 | 2.4.1, 2.5.0, 2.10.2, 2.13.0 |" in page
     assert "2 changed cases in 2 (backend, call) pairs" in page
     assert "| 2 of 10 " in page and "## Known divergences" in page
+
+
+def test_the_committed_findings_pages_are_what_the_ledger_makes():
+    """docs/findings.md and docs/ledger.html are generated from the committed ledger, never
+    edited by hand: regenerating them changes nothing (else run python -m suite report
+    --findings docs/findings.md --html docs/ledger.html)."""
+    from pathlib import Path
+
+    from suite.tools.ledger_page import ledger_html
+
+    root = Path(__file__).resolve().parent.parent
+    ledger = Ledger.load(root / "golden")
+    assert (root / "docs" / "findings.md").read_text(encoding="utf-8") == findings_markdown(ledger)
+    assert (root / "docs" / "ledger.html").read_text(encoding="utf-8") == ledger_html(ledger)
