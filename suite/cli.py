@@ -235,9 +235,9 @@ def _deep(args: argparse.Namespace) -> int:
         runnable += 1
         verdict = deep.check(case, recorder.ledger, backends, chunk=args.chunk or deep.CHUNK)
         rate = case.length / verdict.seconds / 1e6 if verdict.seconds else float("inf")
+        where = f"; {verdict.seed_note}" if case.start else ""  # how its start was reached
         print(f"{verdict.status:10} {case.id}  ({verdict.seconds:.2f} s, {rate:.0f} M values/s"
-              f"{'; ' + verdict.seed_note.rsplit('(', 1)[1][:-1] if case.start else ''})",
-              flush=True)
+              f"{where})", flush=True)
         if args.action == "record":
             result = recorder.add(verdict)
             print(f"{'':10} {result.outcome} era {result.era}")
