@@ -81,6 +81,13 @@ def pytest_counts(output: str) -> dict[str, int]:
             for n, k in re.findall(r"(\d+) (\w+)", lines[-1])}
 
 
+def report_cases(output: str) -> int:
+    """The cases a verify run judged: the sum of the report table's ``cases`` column."""
+    rows = [line.split("|") for line in output.splitlines()
+            if line.startswith("| ") and not line.startswith("| backend")]
+    return sum(int(r[-2]) for r in rows if len(r) == 8 and r[-2].strip().isdigit())
+
+
 def command(argv: list[str], repeat: int, cwd: Path) -> tuple[list[float], dict, int, str]:
     """Wall times of ``argv`` run ``repeat`` times, the last run's counts, return code, tail."""
     times, proc = [], None
@@ -88,7 +95,10 @@ def command(argv: list[str], repeat: int, cwd: Path) -> tuple[list[float], dict,
         t, proc = timed(lambda: subprocess.run(argv, cwd=cwd, capture_output=True, text=True))
         times.append(t)
     output = proc.stdout + proc.stderr
-    return times, pytest_counts(output), proc.returncode, output.strip().splitlines()[-1:]
+    counts = pytest_counts(output)
+    if report_cases(output):
+        counts["cases"] = report_cases(output)
+    return times, counts, proc.returncode, output.strip().splitlines()[-1:]
 
 
 def machine() -> str:
@@ -401,7 +411,9 @@ def main(argv: list[str] | None = None) -> int:
             ("python -m suite verify --profile ci (goldens + properties)", verify),
             ("python -m suite verify -- -k test_golden (goldens only)", goldens),
             ("numpy.random test suite (pytest)", numpy_tests)):
-        ran = counts.get("passed", 0) + counts.get("failed", 0)
+        # A verify run's checks are the cases it judged (one test checks a call's cases);
+        # NumPy's are its tests.
+        ran = counts.get("cases") or counts.get("passed", 0) + counts.get("failed", 0)
         rows.append((what, median(times), ran or None))
         tally = ", ".join(f"{v} {k}" for k, v in counts.items()) or "no tally"
         notes.append(f"{what}: exit {rc}, {tally}; {len(times)} runs"

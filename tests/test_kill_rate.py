@@ -36,20 +36,20 @@ KILL_TABLE = {
     # --- seeding ---------------------------------------------------------------------------
     "torch_seed_ignored": Fault(
         ("torch:cpu:rand(5)@17",), "golden or same_seed",
-        ("test_golden[torch:cpu:rand(5)@17]", "test_same_seed_same_stream[torch:cpu]"),
+        ("test_golden[torch:cpu:rand]", "test_same_seed_same_stream[torch:cpu]"),
         ("torch:cpu:rand(5)@17: stream changed",)),
     "seedsequence_low_32_bits": Fault(
         ("numpy.default_rng:random_raw(5)@4294967313",
          "numpy.Generator(PCG64):random_raw(5)@18446744073709551633"), "golden or distinct_seeds",
-        ("test_golden[numpy.default_rng:random_raw(5)@4294967313]",
-         "test_golden[numpy.Generator(PCG64):random_raw(5)@18446744073709551633]",
+        ("test_golden[numpy.default_rng:random_raw]",
+         "test_golden[numpy.Generator(PCG64):random_raw]",
          "test_distinct_seeds_distinct_streams[numpy.default_rng]",
          "test_distinct_seeds_distinct_streams[numpy.Generator(PCG64)]"),
         ("numpy.default_rng:random_raw(5)@4294967313: stream changed",
          "distinct_seeds: numpy.default_rng: the two streams are identical")),
     "np_seed_plus_one": Fault(
         ("numpy.random:rand(5)@17",), "golden or equivalent",
-        ("test_golden[numpy.random:rand(5)@17]",
+        ("test_golden[numpy.random:rand]",
          "test_equivalent_entry_points_agree[numpy.random == numpy.RandomState]"),
         ("numpy.random:rand(5)@17: stream changed",)),
     # --- isolation -------------------------------------------------------------------------
@@ -97,34 +97,32 @@ KILL_TABLE = {
     # --- transforms, dtypes and shapes (the goldens) ---------------------------------------
     "torch_rand_one_ulp": Fault(
         ("torch*:cpu:rand(5)@17",), "golden",
-        ("test_golden[torch:cpu:rand(5)@17]", "test_golden[torch.Generator:cpu:rand(5)@17]"),
+        ("test_golden[torch:cpu:rand]", "test_golden[torch.Generator:cpu:rand]"),
         ("within 8 ULP: 5 of 5 elements differ, max 1 ULP",)),
     "numpy_standard_normal_one_ulp": Fault(
         ("numpy.Generator(PCG64):standard_normal(*",), "golden",
-        ("test_golden[numpy.Generator(PCG64):standard_normal(5)@17]",
-         "test_golden[numpy.Generator(PCG64):standard_normal(1000,dtype=float32)@42]"),
+        ("test_golden[numpy.Generator(PCG64):standard_normal]",),
         ("numpy.Generator(PCG64):standard_normal(5)@17: stream changed",
          "within 8 ULP: 5 of 5 elements differ, max 1 ULP")),
     "torch_rand_float64_from_float32": Fault(
         ("torch*:cpu:rand(5,dtype=float64)@17",), "golden",
-        ("test_golden[torch:cpu:rand(5,dtype=float64)@17]",
-         "test_golden[torch.Generator:cpu:rand(5,dtype=float64)@17]"),
+        ("test_golden[torch:cpu:rand]", "test_golden[torch.Generator:cpu:rand]"),
         ("torch:cpu:rand(5,dtype=float64)@17: stream changed",)),
     "torch_randint_int32": Fault(
         ("torch*:cpu:randint(0,10,(5,))@17",), "golden",
-        ("test_golden[torch:cpu:randint(0,10,(5,))@17]",
-         "test_golden[torch.Generator:cpu:randint(0,10,(5,))@17]"),
+        ("test_golden[torch:cpu:randint]",
+         "test_golden[torch.Generator:cpu:randint]"),
         ("dtype changed: recorded int64[5], got int32[5]",)),
     "torch_rand_shape_dependent": Fault(
         ("torch*:cpu:rand(3,4)@17",), "golden or shape_keeps",
-        ("test_golden[torch:cpu:rand(3,4)@17]", "test_golden[torch.Generator:cpu:rand(3,4)@17]",
+        ("test_golden[torch:cpu:rand]", "test_golden[torch.Generator:cpu:rand]",
          "test_shape_keeps_the_stream[torch:cpu]",
          "test_shape_keeps_the_stream[torch.Generator:cpu]"),
         ("shape: torch:cpu: draw 1 differs",)),
     # --- a release that lost a sampler -----------------------------------------------------
     "torch_drops_vonmises": Fault(
         ("torch:cpu:VonMises_sample(0.0,4.0,(5,))@17",), "golden",
-        ("test_golden[torch:cpu:VonMises_sample(0.0,4.0,(5,))@17]",),
+        ("test_golden[torch:cpu:VonMises_sample]",),
         ("no torch.distributions.VonMises in torch ", "yet torch 2.0.1",
          "removed or renamed in this release?")),
 }
@@ -143,7 +141,7 @@ def verify(cases, select: str, *plugins: str):
 
 
 def failed_tests(stdout: str) -> set[str]:
-    """The test names (``test_golden[case]``) of the run's FAILED lines."""
+    """The test names (``test_golden[backend:call]``) of the run's FAILED lines."""
     return {line.split(" ", 1)[1].split(" - ", 1)[0].split("::", 1)[-1]
             for line in stdout.splitlines() if line.startswith("FAILED ")}
 

@@ -94,15 +94,25 @@ class Verdict:
     def ok(self) -> bool:
         return self.status in OK
 
+    @property
+    def headline(self) -> str:
+        """``torch:cpu:randn(5)@17: stream changed``: the case and what happened."""
+        what = {"changed": "stream changed", "unrecorded": "no golden recorded",
+                "matches": f"new environment, matches era {self.era and self.era.name}",
+                "conforms": f"conforms to era {self.era and self.era.name}"}[self.status]
+        return f"{self.case.id}: {what}"
+
+    def summary(self) -> str:
+        """One line: the headline and, when the stream changed, the first difference."""
+        first = self.detail[0].strip() if self.detail else ""
+        return f"{self.headline}; {first}" if first else self.headline
+
     def message(self) -> str:
         """What a person needs at 3 a.m.: case, seed, versions, first difference, repro."""
         case, keys = self.case, self.backend.provenance_keys()
         seeds = ", ".join(str(s) for s in case.seeds)
-        head = {"changed": "stream changed", "unrecorded": "no golden recorded",
-                "matches": f"new environment, matches era {self.era and self.era.name}",
-                "conforms": f"conforms to era {self.era and self.era.name}"}[self.status]
         note = f"; {self.seed_note}" if self.seed_note else ""
-        lines = [f"{case.id}: {head}",
+        lines = [self.headline,
                  f"  seed{'s' if len(case.seeds) > 1 else ''}: {seeds}{note}",
                  f"  running:   {prov.describe(self.env, keys)}  [{self.label}]"]
         if self.era is not None:

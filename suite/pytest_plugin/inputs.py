@@ -212,21 +212,27 @@ def divergence_witness(run: Run) -> Iterator[Param]:
 
 
 @input_fixture(scope="function")
-def golden_case(run: Run) -> Iterator[Param]:
-    """Each selected catalog case (``suite/data/catalog.toml``, ``--case``), checked against
-    the ledger. A case whose call the installed release does not have yet is skipped; one that
-    an older release drew fails (a call went away). An unavailable backend or device is one skip
-    with one line, not a skip per case."""
+def golden_cases(run: Run) -> Iterator[Param]:
+    """The selected catalog cases (``suite/data/catalog.toml``, ``--case``) of one call on one
+    backend (``torch:cpu:randn``), checked against the ledger together: one test per call, not
+    per case, so that a check costs about what its draws cost. A call the installed release does
+    not have yet is one skip (one that an older release drew fails: it went away); an
+    unavailable backend or device is one skip, not one per case."""
+    groups: dict[str, list] = {}
     skipped: dict[str, str] = {}
     for case in run.cases:
-        b = run.backends[case.backend]
-        reason = b.unavailable()
+        reason = run.backends[case.backend].unavailable()
         if reason is not None:
             skipped.setdefault(case.backend, reason)
             continue
-        absent = engine.absent_calls(b, case)
-        newer = absent and not engine.drawn_before(run.ledger, b, case)
-        yield Param(case, case.id, skip=absent if newer else None)
+        # Cases with the same calls: a release has all of them or none.
+        calls = ";".join(dict.fromkeys(step.name for step in case.steps))
+        groups.setdefault(f"{case.backend}:{calls}", []).append(case)
+    for ident, cases in groups.items():
+        b = run.backends[cases[0].backend]
+        absent = engine.absent_calls(b, cases[0])
+        newer = absent and not any(engine.drawn_before(run.ledger, b, c) for c in cases)
+        yield Param(cases, ident, skip=absent if newer else None)
     for name, reason in skipped.items():
         yield Param(None, name, skip=f"{name}: {reason}")
 

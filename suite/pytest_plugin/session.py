@@ -37,30 +37,62 @@ class Run:
         #: (store, status), arrive here when each worker finishes (suite.pytest_plugin.summary).
         self.remote: Counter[tuple[str, str]] = Counter()
 
-    def check(self, case: Case) -> Verdict:
-        """Judge one catalog case (and record it in record mode)."""
-        backend = self.backends[case.backend]
-        absent = engine.absent_calls(backend, case)
-        if absent:
-            # Only reached when an older (or this) release drew the case: a call went away.
-            drawn = engine.drawn_before(self.ledger, backend, case)
-            which = ", ".join(drawn) if len(drawn) <= 3 else \
-                f"{drawn[0]} to {drawn[-1]} ({len(drawn)} releases)"
-            pytest.fail(f"{case.id}: {absent}, yet {backend.library} {which} drew it (see the "
-                        f"ledger): removed or renamed in this release?", pytrace=False)
-        return self.settle(engine.check(case, backend, self.ledger, ulp=self.ulp))
+    def check(self, cases: list[Case]) -> None:
+        """Judge catalog cases -- one call's on one backend -- in one go (and record them in
+        record mode): the test fails once, naming every case that did not conform, the first
+        ones in full. A call the installed release lacks is reached here only when an older
+        release drew it (the ``golden_cases`` input skips a call newer than the release): it
+        went away, and that fails too."""
+        problems = []
+        for case in cases:
+            backend = self.backends[case.backend]
+            absent = engine.absent_calls(backend, case)
+            if absent:
+                drawn = engine.drawn_before(self.ledger, backend, case)
+                which = ", ".join(drawn) if len(drawn) <= 3 else \
+                    f"{drawn[0]} to {drawn[-1]} ({len(drawn)} releases)"
+                text = (f"{case.id}: {absent}, yet {backend.library} {which} drew it (see the "
+                        "ledger): removed or renamed in this release?")
+                problems.append((text, text))
+                continue
+            verdict = engine.check(case, backend, self.ledger, ulp=self.ulp)
+            problem = self.judged(verdict)
+            if problem:
+                problems.append((verdict.summary(), problem))
+        if problems:
+            pytest.fail(_failures(problems, len(cases)), pytrace=False)
 
     def settle(self, verdict: Verdict) -> Verdict:
         """A verdict's consequence: in record mode it is recorded (a conflict fails), else a
         verdict that is not ok fails with its message."""
+        problem = self.judged(verdict)
+        if problem:
+            pytest.fail(problem, pytrace=False)
+        return verdict
+
+    def judged(self, verdict: Verdict) -> str | None:
+        """Count the verdict, record it in record mode; what is wrong with it, or None."""
         self.verdicts.append(verdict)
         if self.record_mode:
             result = self.recorder.add(verdict)
-            if result.outcome == "conflict":
-                pytest.fail(conflict_message(verdict, result.era), pytrace=False)
-        elif not verdict.ok:
-            pytest.fail(verdict.message(), pytrace=False)
-        return verdict
+            return conflict_message(verdict, result.era) if result.outcome == "conflict" \
+                else None
+        return None if verdict.ok else verdict.message()
+
+
+#: A failing group shows this many cases in full, then one line for each other case.
+SHOWN_IN_FULL = 3
+
+
+def _failures(problems: list[tuple[str, str]], of: int) -> str:
+    """The first failures in full, then one line each for the rest."""
+    lines = [f"{len(problems)} of {of} cases failed"] if of > 1 else []
+    lines += [full for _, full in problems[:SHOWN_IN_FULL]]
+    rest = [summary for summary, _ in problems[SHOWN_IN_FULL:]]
+    if rest:
+        lines.append(f"and {len(rest)} more (python -m suite verify --case 'ID' shows each "
+                     "in full):\n" + "\n".join(f"  {line}" for line in rest))
+    return "\n".join(lines)
 
 
 RUN = pytest.StashKey[Run]()
