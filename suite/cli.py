@@ -113,11 +113,25 @@ def _parser() -> argparse.ArgumentParser:
 
 
 # ------------------------------------------------------------------------------ the suite
+#: Plugins imported before pytest starts: pytest rewrites the asserts of every module of an
+#: entry-point plugin's distribution at import -- Hypothesis's 76 modules, about 1.5 s a run
+#: where bytecode is not cached (PYTHONDONTWRITEBYTECODE) -- and rngsuite needs none of that.
+PREIMPORTED = ("hypothesis", "xdist")
+
+
 def _verify(args: argparse.Namespace) -> int:
+    import importlib
+    import importlib.util
+
     import pytest
 
+    for name in PREIMPORTED:
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)
     argv = [str(CONFORMANCE), "--ledger", args.ledger, "--device", args.device,
-            "--ulp", str(args.ulp), "-p", "no:cacheprovider", "-q"]
+            "--ulp", str(args.ulp), "-p", "no:cacheprovider", "-q",
+            "-W", "ignore:Module already imported so cannot be rewritten"
+                  ":pytest.PytestAssertRewriteWarning"]
     argv += [f"--case={c}" for c in args.case]
     if args.record:
         argv.append("--record")

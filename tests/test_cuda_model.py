@@ -187,3 +187,14 @@ def test_philox4x64_agrees_with_numpy_on_millions_of_words(seed, counter):
     model = philox_random_raw(seed, n, counter=counter)
     differ = np.flatnonzero(model != live)
     assert differ.size == 0, f"{differ.size} of {n} words differ; first at {differ[0]}"
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("n", [1, 5, 4097, 300_000, 2_000_003])
+def test_the_model_at_a_few_indices_is_the_model_of_the_whole_draw(n, dtype):
+    """randn(..., at=indices) -- how the published GPU outputs are checked without modelling
+    9.5 million values -- gives exactly the whole draw's values at those indices."""
+    geometry = tc.GPUS["NVIDIA A100"]
+    whole = tc.randn(17, n, geometry=geometry, dtype=dtype)
+    at = np.random.default_rng(n).integers(0, n, 64)
+    assert np.array_equal(tc.randn(17, n, geometry=geometry, dtype=dtype, at=at), whole[at])

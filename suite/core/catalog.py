@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import fnmatch
+import functools
 import math
 import re
 import string
@@ -170,6 +171,8 @@ def parse_literal(text: str) -> Any:
     return _literal(tree, text)
 
 
+# Cached: a grid writes each call text once for many backends and seeds, and a Call is frozen.
+@functools.lru_cache(maxsize=1 << 16)
 def parse_call(text: str, *, streams: int = 1) -> Call:
     """Parse one call, ``[a.]name(args)[*N]``, into a :class:`Call`."""
     body = text.strip()

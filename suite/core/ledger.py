@@ -31,7 +31,7 @@ import numpy as np
 
 from suite.core.catalog import CatalogError, DeepCase, parse_deep_id
 from suite.core.compare import DTYPES, canonical_bytes, digest
-from suite.core.store import (EraFile, LedgerError, Pending, Recorded, atomic_write, check_value,
+from suite.core.store import (EraFile, LedgerError, Pending, Recorded, atomic_write, check_values,
                               parse_json, parse_file, save)
 
 __all__ = ["ALGORITHMS", "DEEP", "DIGEST", "Digest", "Draw", "HEAD", "Ledger", "LedgerError",
@@ -110,8 +110,7 @@ def read_draw(raw: Any, path: Path, entry: str) -> Draw:
     listed = raw.get(key)
     if not isinstance(listed, list) or len(listed) != want:
         raise LedgerError(path, entry, f"{key} must list {want} values for shape {shape}")
-    checked = [check_value(v, dtype, path, f"{entry} {key}[{i}]") for i, v in enumerate(listed)]
-    array = np.array(checked, dtype=dtype)
+    array = check_values(listed, dtype, path, f"{entry} {key}")
     if key == "values":
         array = array.reshape(shape)
         if digest(array) != sha:
@@ -163,20 +162,57 @@ def read_file(path: Path) -> EraFile:
     return parse_file(parse_json(path), path, DRAWS)
 
 
+#: The header ``np.save`` writes for the arrays rngsuite records (format 1.0, a little-endian
+#: or byte-order-free numeric array in C order), read without NumPy's general parser.
+_OUR_HEADER = re.compile(r"\{'descr': '([<|][biuf][1248])', 'fortran_order': False, "
+                         r"'shape': \(((?:\d+, ?)*\d*)\), \} *\n")
+
+
+class _Truncated(ValueError):
+    pass
+
+
+def _read_ours(data: bytes) -> np.ndarray | None:
+    """The array of a ``.npy`` file's bytes when they are exactly what rngsuite writes, else
+    None (then NumPy's reader, with its errors, decides); :class:`_Truncated` when the header is
+    ours but the data is short."""
+    if data[:8] != b"\x93NUMPY\x01\x00":
+        return None
+    end = 10 + int.from_bytes(data[8:10], "little")
+    m = _OUR_HEADER.fullmatch(data[10:end].decode("latin-1"))
+    if m is None:
+        return None
+    dtype = np.dtype(m.group(1))
+    shape = tuple(int(n) for n in m.group(2).replace(" ", "").split(",") if n)
+    nbytes = math.prod(shape) * dtype.itemsize
+    if len(data) - end < nbytes:
+        raise _Truncated(f"truncated: {len(data) - end} of the array's {nbytes} bytes")
+    # Bytes after the array's data are ignored here as by np.load; doctor reports them.
+    return np.frombuffer(data, dtype=dtype, count=math.prod(shape), offset=end).reshape(shape)
+
+
 def load_array(root: Path, draw: Draw, *, entry: str = "") -> np.ndarray:
     """The full values of a long draw, from ``arrays/<sha256>.npy``, checked against the digest."""
     if draw.values is not None:
         return draw.values
     path = array_path(root, draw.sha256)
-    if not path.exists():
-        raise LedgerError(path, entry, "is missing: the long draw's values are not in arrays/")
     try:
-        a = np.load(path, allow_pickle=False)
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise LedgerError(path, entry, "is missing: the long draw's values are not in "
+                                       "arrays/") from None
+    except OSError as exc:
+        raise LedgerError(path, entry, f"cannot be read ({exc.strerror})") from None
+    try:
+        a = _read_ours(data)
+        if a is None:
+            a = np.load(io.BytesIO(data), allow_pickle=False)
+    except _Truncated as exc:
+        raise LedgerError(path, entry, f"not a valid .npy file ({exc})") from None
     except ValueError as exc:
         if "allow_pickle" in str(exc):
             # np.load takes any file without NumPy's magic bytes for a pickle: say which it is.
-            with open(path, "rb") as fh:
-                start = fh.read(6)
+            start = data[:6]
             if start == b"\x93NUMPY" or start[:1] == b"\x80":
                 raise LedgerError(path, entry, "holds pickled Python objects; golden files are "
                                                "data and are never unpickled") from None
@@ -185,6 +221,10 @@ def load_array(root: Path, draw: Draw, *, entry: str = "") -> np.ndarray:
         raise LedgerError(path, entry, f"not a valid .npy file ({exc})") from None
     except (OSError, EOFError) as exc:
         raise LedgerError(path, entry, f"not a valid .npy file ({exc})") from None
+    return _as_recorded(a, draw, path, entry)
+
+
+def _as_recorded(a: np.ndarray, draw: Draw, path: Path, entry: str) -> np.ndarray:
     # The file is named by the digest of its bytes alone, so draws of other dtypes or shapes
     # with the same bytes share it (dropout3d over (10,100,1,1,1) draws the bytes of
     # dropout(ones(1000))): read the bytes as the entry's own dtype and shape.
@@ -261,8 +301,7 @@ class DigestsCodec:
         want = min(HEAD, length)
         if not isinstance(head, list) or len(head) != want:
             raise LedgerError(path, where, f"head must list the first {want} values")
-        head = [check_value(v, dtype, path, f"{where} head[{j}]") for j, v in enumerate(head)]
-        return Digest(dtype, length, dig, head)
+        return Digest(dtype, length, dig, check_values(head, dtype, path, f"{where} head").tolist())
 
     def write_values(self, values: Digest) -> dict:
         return {"dtype": values.dtype, "length": values.length, "digest": values.digest,
@@ -300,17 +339,21 @@ class Ledger:
         root = Path(root)
         if not root.is_dir():
             raise LedgerError(root, "", "no ledger directory here (pass --ledger DIR)")
-        files = {}
+        files, arrays = {}, {}
         for path in sorted(root.glob("*.json")):
             lf = read_file(path)
             # Long draws' full values are read and checked now, so that a missing, pickled or
-            # tampered array is bad input up front rather than a surprise mid-run.
+            # tampered array is bad input up front rather than a surprise mid-run; an array
+            # several draws share is read once.
             for case_id, eras in lf.cases.items():
                 for era in eras:
                     for i, draw in enumerate(era.values):
                         if draw.values is None:
                             entry = f"{path.name}: case {case_id!r} era {era.name} draw {i}"
-                            draw.values = load_array(root, draw, entry=entry)
+                            key = (draw.sha256, draw.dtype, draw.shape)
+                            if key not in arrays:
+                                arrays[key] = load_array(root, draw, entry=entry)
+                            draw.values = arrays[key]
                             if draw.values.reshape(-1)[:HEAD].tobytes() != draw.head.tobytes():
                                 raise LedgerError(path, entry.partition(": ")[2],
                                                   "head does not match the stored values "

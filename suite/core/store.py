@@ -165,6 +165,26 @@ def check_value(value: Any, dtype: str, path: Path, entry: str) -> Any:
     return value
 
 
+def check_values(values: list, dtype: str, path: Path, entry: str) -> np.ndarray:
+    """:func:`check_value` for every listed value, as an array of ``dtype``: checked at once
+    where they are plainly of the dtype, else one by one (which names the first that is not)."""
+    kinds = {type(v) for v in values}
+    if dtype == "bool":
+        plain = kinds <= {bool}
+    elif dtype.startswith(("int", "uint")):
+        info = np.iinfo(dtype)
+        plain = kinds <= {int} and (not values or info.min <= min(values) and
+                                    max(values) <= info.max)
+    else:  # a float dtype: every value must read back exactly after rounding to it
+        plain = kinds <= {int, float}
+        if plain and values:
+            exact = np.array(values, dtype=np.float64)
+            plain = bool(np.array_equal(exact.astype(dtype).astype(np.float64), exact))
+    if not plain:
+        values = [check_value(v, dtype, path, f"{entry}[{i}]") for i, v in enumerate(values)]
+    return np.array(values, dtype=dtype)
+
+
 def era_name(i: int) -> str:
     """The name of the i-th era (from 0): A, B, ..., Z, AA, AB, ..."""
     letters = string.ascii_uppercase

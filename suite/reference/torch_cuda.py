@@ -122,9 +122,10 @@ def _blocks(seed: int, offset: int, k: np.ndarray, thread: np.ndarray) -> np.nda
     return philox4x32(ctr, key)
 
 
-def blocks(seed: int, n: int, geometry: Geometry, *, unroll: int = 4,
-           offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Each of ``n`` elements' Philox block and part: (uint32[n, 4], int[n]).
+def blocks(seed: int, n: int, geometry: Geometry, *, unroll: int = 4, offset: int = 0,
+           at: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each of ``n`` elements' Philox block and part: (uint32[n, 4], int[n]); with ``at``, only
+    those elements' (a draw's few printed values need not cost the whole draw).
 
     Element ``e`` is filled in iteration ``k = e // (threads * unroll)`` by thread
     ``e % threads`` from part ``ii = (e // threads) % unroll`` of that thread's k-th block.
@@ -132,6 +133,10 @@ def blocks(seed: int, n: int, geometry: Geometry, *, unroll: int = 4,
     if n == 0:
         return np.empty((0, 4), dtype=np.uint32), np.empty(0, dtype=np.int64)
     threads, _ = launch(n, geometry, unroll)
+    if at is not None:  # one block per element asked for: no table of the whole grid
+        k_e, r = np.divmod(np.asarray(at, dtype=np.int64), threads * unroll)
+        part, thread_e = np.divmod(r, threads)
+        return _blocks(seed, offset, k_e, thread_e), part
     iterations = (n - 1) // (threads * unroll) + 1
     k = np.repeat(np.arange(iterations, dtype=np.int64), threads)
     thread = np.tile(np.arange(threads, dtype=np.int64), iterations)
@@ -182,19 +187,19 @@ def _sinpi_cospi(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def randn(seed: int, n: int, *, geometry: Geometry, dtype: str = "float32",
-          offset: int = 0) -> np.ndarray:
+          offset: int = 0, at: np.ndarray | None = None) -> np.ndarray:
     """``torch.randn(n, device="cuda", dtype=dtype)`` after ``manual_seed(seed)``: approximate
-    (see ``RANDN32_TOL``, ``RANDN64_ULP``)."""
+    (see ``RANDN32_TOL``, ``RANDN64_ULP``); with ``at``, the values at those indices only."""
     if dtype == "float64":
         # curand_normal2_double: u from words (x, y), v from (z, w); part 0 sin, part 1 cos.
-        b, part = blocks(seed, n, geometry, unroll=2, offset=offset)
+        b, part = blocks(seed, n, geometry, unroll=2, offset=offset, at=at)
         u = _uniform53(b[:, 0], b[:, 1])
         zy = b[:, 2].astype(np.uint64) ^ (b[:, 3].astype(np.uint64) << np.uint64(21))
         v = zy.astype(np.float64) * (2 * _INV53) + _INV53
         sin, cos = _sinpi_cospi(v)
         return np.where(part == 0, sin, cos) * np.sqrt(-2.0 * np.log(u))
     # curand_normal4: Box-Muller on words (x, y) -> parts 0 (sin), 1 (cos); (z, w) -> 2, 3.
-    b, part = blocks(seed, n, geometry, unroll=4, offset=offset)
+    b, part = blocks(seed, n, geometry, unroll=4, offset=offset, at=at)
     pair = part - part % 2
     u = _uniform32(_pick(b, pair)).astype(np.float64)
     y = _pick(b, pair + 1).astype(np.float32).astype(np.float64)
@@ -355,8 +360,10 @@ def _printed(values: np.ndarray, idx) -> list:
 def _answer(name: str, seed: int, n: int, geometry: Geometry, idx, expected, source: str,
             shape=None) -> KnownAnswer:
     def compute():
-        x = randn(seed, n, geometry=geometry)
-        return _printed(x.reshape(shape) if shape else x, idx)
+        # Only the printed elements: their flat indices, in the printed layout.
+        where = np.arange(n).reshape(shape or (n,))[idx]
+        x = randn(seed, n, geometry=geometry, at=where.reshape(-1)).reshape(where.shape)
+        return _printed(x, ...)
     return KnownAnswer(name=f"torch:cuda:{name}", compute=compute, expected=expected,
                        source=source)
 
