@@ -64,7 +64,10 @@ class TorchGlobal:
     def seed(self, n: int) -> None:
         import torch
 
-        torch.manual_seed(n)
+        # The CPU generator alone: torch.manual_seed would also queue a lazy seed for every
+        # accelerator, formatting a stack trace for each (torch/cuda/__init__.py _lazy_call),
+        # about 5 ms an example; the properties draw on the CPU through their own seeds.
+        torch.default_generator.manual_seed(n)
 
     def getstate(self) -> Any:
         import torch
