@@ -4,7 +4,7 @@ Exit codes (``suite.core.settings``): 0 conforms; 1 a conformance failure (a str
 not recorded, or a recording met a conflict); 2 bad input (an unreadable or malformed golden
 file, an unknown case, option or device), said in one line naming the file and the entry;
 3 rngsuite cannot run here (an internal error, with its traceback; no usable CUDA for
-``gpu --check``; a missing requirement).
+``gpu --check``; CPU kernels the CPU lacks; a missing requirement).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from suite.core.compare import DEFAULT_ULP
 from suite.core.settings import (CONFORMANCE, DEFAULT_LEDGER, EXIT_BAD_INPUT, EXIT_FAIL,
-                                 EXIT_INTERNAL, EXIT_OK, BadInput, resolve_devices)
+                                 EXIT_INTERNAL, EXIT_OK, BadInput, CannotRun, resolve_devices)
 
 PROG = "python -m suite"
 
@@ -146,6 +146,14 @@ def _verify(args: argparse.Namespace) -> int:
                                                                               EXIT_INTERNAL)
 
 
+def _can_draw() -> None:
+    """Stop in one line, before a draw, where this machine cannot run torch's kernels."""
+    from suite.core.provenance import capability_problem
+
+    if problem := capability_problem():
+        raise CannotRun(problem)
+
+
 def _select(args: argparse.Namespace):
     from suite.core.catalog import load_catalog, select
 
@@ -166,6 +174,7 @@ def _record(args: argparse.Namespace) -> int:
     from suite.core.ledger import Ledger
 
     devices, cases = _select(args)
+    _can_draw()
     recorder = Recorder(Ledger.load(Path(args.ledger)))
     backends = registry(devices)
     skipped: dict[str, str] = {}
@@ -237,6 +246,7 @@ def _deep(args: argparse.Namespace) -> int:
         for case in cases:
             print(case.id + ("  [nightly]" if case.nightly else ""))
         return EXIT_OK
+    _can_draw()
     backends = registry(["cpu"])
     recorder = Recorder(Ledger.load(Path(args.ledger)))
     failed, runnable = 0, 0
@@ -293,6 +303,7 @@ def _draw(args: argparse.Namespace) -> int:
     from suite.backends import registry
 
     devices, cases = _select(args)
+    _can_draw()
     backends = registry(devices)
     out = []
     for case in cases:
@@ -406,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
     except (BadInput, LookupError) as exc:
         print(f"{where}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except ModuleNotFoundError as exc:  # a missing requirement (xxhash...): said in one line
+    except (CannotRun, ModuleNotFoundError) as exc:  # this machine, or a missing requirement
         print(f"{where}: error: {exc}", file=sys.stderr)
         return EXIT_INTERNAL
     except Exception:  # a bug in rngsuite, not bad input: keep the traceback, exit 3

@@ -1,5 +1,8 @@
 """Tests for the command line: commands, exit codes, report."""
 
+import os
+import platform
+
 import pytest
 
 from conftest import GOLDENS_ONLY, run_cli, tree_digest
@@ -156,3 +159,32 @@ def test_cuda_without_a_gpu_skips_with_one_reason_and_passes():
     row = next(line for line in out.splitlines() if line.split("|")[1:2] == [" numpy.random "])
     assert row.split("|")[2].strip() == "1", row  # what needs no GPU ran, and conforms
     assert "torch:cpu:" not in out.split("short test summary info")[0].split("rngsuite")[0]
+
+
+def test_kernels_the_cpu_lacks_stop_in_one_line_before_any_draw(monkeypatch, small_golden):
+    """ATEN_CPU_CAPABILITY asking for kernels the CPU lacks would kill the interpreter with an
+    illegal instruction at the first draw: every drawing command stops first, in one line,
+    exit 3, nothing written."""
+    from suite.core import provenance
+
+    monkeypatch.setattr(provenance, "_cpuinfo", lambda: {"flags": "sse4_2 avx avx2 fma"})
+    monkeypatch.setattr(provenance, "_torch_cpu_capability", lambda torch: "AVX512")
+    monkeypatch.setenv("ATEN_CPU_CAPABILITY", "avx512")
+    problem = provenance.capability_problem()
+    assert problem.startswith("ATEN_CPU_CAPABILITY=avx512 asks for AVX512 kernels, but this "
+                              "CPU lacks avx512f, avx512bw, avx512vl, avx512dq"), problem
+    monkeypatch.setattr(provenance, "_cpuinfo", lambda: {"flags": "avx2 fma avx512f avx512bw "
+                                                                  "avx512vl avx512dq"})
+    assert provenance.capability_problem() is None
+    flags = open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else ""
+    if "avx512f" in flags or platform.machine() != "x86_64":
+        return  # this CPU runs them: the commands would really draw
+    before = tree_digest(small_golden)
+    for command in (["verify"], ["record"], ["deep", "verify"], ["draw"]):
+        result = run_cli(*command, "--ledger", str(small_golden), "--case", "torch:cpu:rand(5)@17",
+                         env={"ATEN_CPU_CAPABILITY": "avx512"}) if command != ["draw"] else \
+            run_cli("draw", "--case", "torch:cpu:rand(5)@17", env={"ATEN_CPU_CAPABILITY": "avx512"})
+        assert result.returncode == 3, (command, result.stdout[-2000:], result.stderr[-2000:])
+        assert "this CPU lacks avx512f" in result.stderr and "Traceback" not in result.stderr
+        assert "Illegal instruction" not in result.stderr
+    assert tree_digest(small_golden) == before

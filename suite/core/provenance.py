@@ -49,6 +49,36 @@ def isa_level() -> str:
     return machine
 
 
+#: The CPU flags torch's kernels of each capability execute (ATen's cpu/Utils checks).
+_CAPABILITY_FLAGS = {"AVX512": ("avx512f", "avx512bw", "avx512vl", "avx512dq"),
+                     "AVX2": ("avx2", "fma")}
+
+
+def capability_problem() -> str | None:
+    """Why torch's CPU kernels cannot run here, or None: ``ATEN_CPU_CAPABILITY`` can ask for
+    kernels the CPU lacks (torch believes it), and the first draw then stops the interpreter
+    with an illegal instruction instead of an error."""
+    import importlib.util
+    import os
+
+    if platform.machine() not in ("x86_64", "AMD64") or importlib.util.find_spec("torch") is None:
+        return None
+    flags = set(_cpuinfo().get("flags", "").split())
+    if not flags:
+        return None  # no /proc/cpuinfo: nothing to check against
+    import torch
+
+    capability = str(_torch_cpu_capability(torch) or "")
+    missing = [f for f in _CAPABILITY_FLAGS.get(capability, ()) if f not in flags]
+    if not missing:
+        return None
+    asked = os.environ.get("ATEN_CPU_CAPABILITY")
+    why = f"ATEN_CPU_CAPABILITY={asked} asks for" if asked else "torch picked"
+    return (f"{why} {capability} kernels, but this CPU lacks {', '.join(missing)} "
+            "(/proc/cpuinfo): torch would stop with an illegal instruction; choose a capability "
+            "the CPU has (avx2, default)")
+
+
 def _version(dist: str) -> str | None:
     try:
         return importlib.metadata.version(dist)

@@ -28,6 +28,11 @@ class BadInput(ValueError):
     that names the file and the entry; every command exits ``EXIT_BAD_INPUT`` on it."""
 
 
+class CannotRun(RuntimeError):
+    """This machine cannot run what was asked (kernels its CPU lacks, no CUDA...), said in one
+    line; every command exits ``EXIT_INTERNAL`` on it."""
+
+
 def resolve_devices(spec: str) -> list[str]:
     """``cpu``, ``cuda``, ``cuda:1``, ``mps``, comma lists, or ``all`` (cpu + what is present)."""
     if spec == "all":

@@ -28,7 +28,8 @@ from suite.core import provenance as prov
 from suite.core.catalog import load_catalog, select
 from suite.core.compare import DEFAULT_ULP
 from suite.core.ledger import Ledger
-from suite.core.settings import DEFAULT_LEDGER, EXIT_BAD_INPUT, BadInput, resolve_devices
+from suite.core.settings import (DEFAULT_LEDGER, EXIT_BAD_INPUT, EXIT_INTERNAL, BadInput,
+                                 resolve_devices)
 from suite.pytest_plugin import inputs, summary
 from suite.pytest_plugin.inputs import *  # noqa: F401,F403  (the input fixtures, by name)
 from suite.pytest_plugin.session import RUN, Run
@@ -129,6 +130,8 @@ def pytest_configure(config: pytest.Config) -> None:
         ledger = Ledger.load(Path(config.option.ledger))
     except BadInput as exc:
         pytest.exit(str(exc), returncode=EXIT_BAD_INPUT)
+    if problem := prov.capability_problem():
+        pytest.exit(problem, returncode=EXIT_INTERNAL)
     nightly = profile == "nightly" or os.environ.get(DEEP_VARIABLE, "").lower() == "nightly"
     config.stash[RUN] = Run(ledger=ledger, devices=devices, catalog=cases, cases=chosen,
                             record=config.option.record, ulp=config.option.ulp,
