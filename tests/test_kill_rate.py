@@ -119,6 +119,20 @@ KILL_TABLE = {
          "test_shape_keeps_the_stream[torch:cpu]",
          "test_shape_keeps_the_stream[torch.Generator:cpu]"),
         ("shape: torch:cpu: draw 1 differs",)),
+    # --- threads ---------------------------------------------------------------------------
+    "torch_rand_thread_dependent": Fault(
+        ("torch*:cpu:rand(5)@17",), "grain_size",
+        ("test_every_call_draws_the_same_above_the_grain_size[torch:cpu]",
+         "test_every_call_draws_the_same_above_the_grain_size[torch.Generator:cpu]"),
+        ("threads: torch:cpu: draw 1 differs", "rand(40000) with 1 threads vs 4 threads")),
+    # --- the DataLoader's contracts ---------------------------------------------------------
+    "dataloader_generator_leaks": Fault(
+        ("torch:cpu:dataloader_consumption(8)@17",), "isolates or golden",
+        ("test_a_generator_isolates_the_loader_from_the_global_stream[0]",
+         "test_a_generator_isolates_the_loader_from_the_global_stream[2]",
+         "test_golden[torch:cpu:dataloader_consumption]"),
+        ("a loader with generator= moved the global generator",
+         "torch:cpu:dataloader_consumption(8)@17: stream changed")),
     # --- a release that lost a sampler -----------------------------------------------------
     "torch_drops_vonmises": Fault(
         ("torch:cpu:VonMises_sample(0.0,4.0,(5,))@17",), "golden",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import os
-from typing import Any, Callable, ClassVar
+from typing import Any, Callable, ClassVar, Iterator
 
 import numpy as np
 
@@ -187,6 +188,51 @@ def _dataloader_order(h: Any, n: int, *, device: str = "cpu") -> Any:
     return torch.cat(list(torch.utils.data.DataLoader(range(n), shuffle=True, **_gen(h))))
 
 
+def _dataloader_consumption(h: Any, n: int, *, device: str = "cpu") -> Any:
+    # What one epoch of a shuffling DataLoader takes from its generator (the default one if
+    # None): the base seed, the shared seed and the sampler's seed in torch 2.x. The next
+    # four draws of that generator show it.
+    torch = torch_module()
+    list(torch.utils.data.DataLoader(range(n), shuffle=True, **_gen(h)))
+    return torch.rand(4, **_gen(h))
+
+
+def _dataloader_epochs(h: Any, n: int, epochs: int, *, device: str = "cpu") -> Any:
+    # The orders of consecutive epochs of one shuffling DataLoader: each epoch's own.
+    torch = torch_module()
+    loader = torch.utils.data.DataLoader(range(n), shuffle=True, **_gen(h))
+    return torch.stack([torch.cat(list(loader)) for _ in range(epochs)])
+
+
+class WorkerSeeds:
+    """A dataset whose item i says which DataLoader worker made it, that worker's torch seed,
+    and the next value of its torch, NumPy (legacy) and Python ``random`` streams."""
+
+    def __init__(self, items: int) -> None:
+        self.items = items
+
+    def __len__(self) -> int:
+        return self.items
+
+    def __getitem__(self, i: int) -> Any:
+        import random
+
+        torch = torch_module()
+        info = torch.utils.data.get_worker_info()
+        return torch.tensor([-1 if info is None else info.id, torch.initial_seed(),
+                             torch.randint(0, 2**31, ()).item(), int(np.random.randint(2**31)),
+                             random.getrandbits(31)])
+
+
+def _dataloader_worker_seeds(h: Any, workers: int, *, device: str = "cpu") -> Any:
+    # Each worker's streams: torch's seed is the loader's base seed + the worker id; NumPy's
+    # and random's are seeded from both (torch/utils/data/_utils/worker.py, _generate_state).
+    torch = torch_module()
+    loader = torch.utils.data.DataLoader(WorkerSeeds(2 * workers), batch_size=None,
+                                         num_workers=workers, **_gen(h))
+    return torch.stack(list(loader))
+
+
 def _random_split(h: Any, n: int, lengths: Any, *, device: str = "cpu") -> Any:
     # The indices of the first split of range(n); generator= defaults to the default generator.
     torch = torch_module()
@@ -283,6 +329,21 @@ TORCH_CALLS = {
     "dataloader_order": CallSpec(
         _dataloader_order,
         "torch.cat(list(torch.utils.data.DataLoader(range({args}), shuffle=True{g})))"),
+    "dataloader_consumption": CallSpec(
+        _dataloader_consumption,
+        "list(torch.utils.data.DataLoader(range({args}), shuffle=True{g})); torch.rand(4{g})"),
+    "dataloader_epochs": CallSpec(
+        _dataloader_epochs,
+        "n, e = {args}; dl = torch.utils.data.DataLoader(range(n), shuffle=True{g}); "
+        "torch.stack([torch.cat(list(dl)) for _ in range(e)])"),
+    "dataloader_worker_seeds": CallSpec(
+        _dataloader_worker_seeds,
+        "D = type('D', (torch.utils.data.Dataset,), {{'__len__': lambda s: 2 * {args}, "
+        "'__getitem__': lambda s, i: torch.tensor([torch.utils.data.get_worker_info().id, "
+        "torch.initial_seed(), torch.randint(0, 2**31, ()).item(), "
+        "int(__import__('numpy').random.randint(2**31)), "
+        "__import__('random').getrandbits(31)])}}); torch.stack(list("
+        "torch.utils.data.DataLoader(D(), batch_size=None, num_workers={args}{g})))"),
     "random_split": CallSpec(
         _random_split,
         "n, lengths = {args}; torch.tensor(torch.utils.data.random_split(range(n), lengths{g})[0]"
@@ -303,6 +364,9 @@ TARGETS = {
        for name in (*DISTRIBUTIONS, "Wishart", *WRAPPERS)},
     **{name: f"torch.utils.data.{name}" for name in SAMPLERS},
     "dataloader_order": "torch.utils.data.DataLoader",
+    "dataloader_consumption": "torch.utils.data.DataLoader",
+    "dataloader_epochs": "torch.utils.data.DataLoader",
+    "dataloader_worker_seeds": "torch.utils.data.DataLoader",
     "random_split": "torch.utils.data.random_split",
 }
 assert TARGETS.keys() == TORCH_CALLS.keys()
@@ -397,6 +461,19 @@ class TorchAdapter(Adapter):
 
     def call_context(self) -> dict[str, Any]:
         return {"device": self.device}
+
+    @contextlib.contextmanager
+    def threads(self, n: int) -> Iterator[None]:
+        """torch's intra-op threads (``torch.set_num_threads``: any number, above the cores
+        too), and every other thread pool (threadpoolctl), for the block; restored after."""
+        torch = torch_module()
+        before = torch.get_num_threads()
+        torch.set_num_threads(n)
+        try:
+            with super().threads(n):
+                yield
+        finally:
+            torch.set_num_threads(before)
 
     def make(self, maker: Make) -> Any:
         args = [self._value(a) for a in maker.args]

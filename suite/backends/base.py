@@ -9,6 +9,7 @@ protocol, so none of them branches on a backend's name.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import pickle
 import string
@@ -45,6 +46,7 @@ class Backend(Protocol):
     seed_range: tuple[int, int]
     spawn_kinds: tuple[str, ...]
     checkpoints: tuple[str, ...]
+    threaded: bool
 
     def unavailable(self) -> str | None:
         """Why this backend cannot run here, or None when it can."""
@@ -88,6 +90,18 @@ class Backend(Protocol):
     def fork(self) -> Any:
         """A context manager restoring the global state on exit, or None."""
 
+    def threads(self, n: int) -> Any:
+        """A context manager under which the library draws with ``n`` threads."""
+
+
+@functools.lru_cache(maxsize=None)
+def _thread_pools() -> Any:
+    """The process's thread pools, found once (threadpoolctl scans the loaded libraries: a few
+    milliseconds, too much to repeat for every draw)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
 
 class Adapter:
     """Shared implementation of :class:`Backend` over a table of :class:`CallSpec`."""
@@ -96,6 +110,8 @@ class Adapter:
     library: str
     device: str = "cpu"
     max_streams: ClassVar[int] = 1
+    #: Whether the library can draw with several threads (thread pools, intra-op threads).
+    threaded: ClassVar[bool] = True
     #: The global state this backend draws from ("numpy.random"), or None for independent objects.
     owner: str | None = None
     #: Seeds every entry point of this backend accepts, inclusive.
@@ -280,6 +296,12 @@ class Adapter:
     def fork(self) -> Any:
         """A context manager that restores this backend's global state on exit, if it has one."""
         return None
+
+    def threads(self, n: int) -> Any:
+        """A context manager under which the library draws with ``n`` threads: every thread pool
+        loaded in the process -- BLAS (NumPy's ``multivariate_normal`` goes through LAPACK),
+        OpenMP -- is limited to ``n`` by threadpoolctl (which can lower a pool, not raise it)."""
+        return _thread_pools().limit(limits=n)
 
     def snippet(self, case: Case) -> str:
         """The Python program (one line) that prints the case's draws."""

@@ -40,6 +40,8 @@ class _PythonAdapter(Adapter):
     library = "python"
     imports: ClassVar[str] = "import random"
     calls = PYTHON_CALLS
+    # random is pure Python under the GIL: no thread pool ever draws its values.
+    threaded = False
 
     # random.seed takes any int (its absolute value); the suite draws seeds up to 128 bits.
     seed_range = (0, 2**128 - 1)

@@ -143,6 +143,15 @@ def forkable(run: Run) -> Iterator[Param]:
 
 
 @input_fixture
+def threaded_backend(run: Run) -> Iterator[Param]:
+    """Each backend whose library can draw with several threads (torch's intra-op threads,
+    OpenMP, BLAS); Python's ``random`` cannot."""
+    for b in _focused(run):
+        if b.threaded:
+            yield Param(b, b.name, [b])
+
+
+@input_fixture
 def layout_backend(run: Run) -> Iterator[Param]:
     """Each backend with in-place samplers to draw into contiguous and non-contiguous outputs
     (``properties.toml [[layout]]``)."""

@@ -53,7 +53,8 @@ FUNCTIONAL_SAMPLERS = ("dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_
                        "feature_alpha_dropout", "gumbel_softmax", "fractional_max_pool2d",
                        "fractional_max_pool3d")
 #: Catalog call names that are not the library's name and follow no prefix/suffix convention.
-ALIASES = {"dataloader_order": "DataLoader"}
+ALIASES = {"dataloader_order": "DataLoader", "dataloader_consumption": "DataLoader",
+           "dataloader_epochs": "DataLoader", "dataloader_worker_seeds": "DataLoader"}
 
 _GENERATOR_ARG = re.compile(r"\bgenerator\s*(=|\(:class:)")
 

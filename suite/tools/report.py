@@ -259,9 +259,12 @@ def change_rows(ledger: Ledger, *, ulp: int = DEFAULT_ULP) -> list[dict[str, Any
                     if len(eras) < 2:
                         continue
                     era_of = {env: era for era in eras for env in era.environments}
-                    for (v0, l0), (v1, l1) in zip(versions, versions[1:]):
-                        a, b = era_of.get(l0), era_of.get(l1)
-                        if a is None or b is None or a is b:
+                    # Neighbours among the releases that recorded this case: a case added later
+                    # (recorded on fewer releases) is compared across the gap.
+                    drew = [(v, lab) for v, lab in versions if lab in era_of]
+                    for (v0, l0), (v1, l1) in zip(drew, drew[1:]):
+                        a, b = era_of[l0], era_of[l1]
+                        if a is b:
                             continue
                         rows.append({"package": package, "release": v1.split("+")[0],
                                      "previous": v0.split("+")[0], "backend": backend,
