@@ -6,6 +6,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -21,15 +22,21 @@ FAULTS = Path(__file__).resolve().parent / "faults"
 def run_cli(*args: str, plugins: tuple[str, ...] = (), pytest_args: tuple[str, ...] = (),
             env: dict | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     """Run ``python -m suite ARGS`` in a fresh interpreter; for ``verify``, ``pytest_args`` go
-    to pytest and fault plugins load via ``-p``."""
+    to pytest. Fault ``plugins`` (modules of tests/faults/) are installed in the environment:
+    a ``sitecustomize`` imports them at the start of every Python process the run starts (the
+    resume property's fresh process too), and verify also loads them with ``-p``."""
     full_env = {**os.environ, **(env or {})}
-    full_env["PYTHONPATH"] = os.pathsep.join([str(FAULTS), str(ROOT),
-                                              full_env.get("PYTHONPATH", "")])
-    argv = [sys.executable, "-m", "suite", *args]
-    if plugins or pytest_args:
-        argv += ["--", *pytest_args, *(f"-p{p}" for p in plugins)]
-    return subprocess.run(argv, capture_output=True, text=True, env=full_env, cwd=cwd,
-                          timeout=600)
+    paths = [str(FAULTS), str(ROOT), full_env.get("PYTHONPATH", "")]
+    with tempfile.TemporaryDirectory(prefix="rngsuite-faults-") as site:
+        if plugins:
+            Path(site, "sitecustomize.py").write_text("".join(f"import {p}\n" for p in plugins))
+            paths.insert(0, site)
+        full_env["PYTHONPATH"] = os.pathsep.join(paths)
+        argv = [sys.executable, "-m", "suite", *args]
+        if plugins or pytest_args:
+            argv += ["--", *pytest_args, *(f"-p{p}" for p in plugins)]
+        return subprocess.run(argv, capture_output=True, text=True, env=full_env, cwd=cwd,
+                              timeout=600)
 
 
 def tree_digest(root: Path) -> dict[str, str]:

@@ -126,11 +126,15 @@ class PandasInt(_PandasAdapter):
         return handle.seed
 
     def set_state(self, handle: Any, state: Any) -> None:
-        # Seed is immutable; restore() with "state" hands back the same handle, so a state can
-        # only be "set" to what it already is.
+        # Seed is immutable: a state can only be "set" to what it already is; restore() makes
+        # the seed a checkpoint holds into a handle of its own.
         if state != handle.seed:
             raise ValueError(f"{self.name}: the handle is the seed {handle.seed}; it cannot "
                              f"become {state}")
+
+    def restore(self, handle: Any, saved: Any, how: str) -> Any:
+        # The stream is its seed: restoring a checkpoint (in another process, say) is that seed.
+        return Seed(saved) if how == "state" else super().restore(handle, saved, how)
 
 
 class PandasRandomState(_PandasAdapter):

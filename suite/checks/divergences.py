@@ -22,7 +22,8 @@ from suite.core.settings import DATA
 DIVERGENCES_PATH = DATA / "divergences.toml"
 
 #: Names a condition may use.
-VARIABLES = ("n", "k", "a", "b", "dtype", "how", "device", "numpy", "torch", "python")
+VARIABLES = ("n", "k", "a", "b", "dtype", "how", "checkpoint", "device", "numpy", "torch",
+             "python")
 _NODES = (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub,
           ast.Compare, ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn,
           ast.BinOp, ast.Mod, ast.Pow, ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Name,

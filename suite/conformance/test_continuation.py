@@ -37,7 +37,8 @@ def test_checkpoint_resumes_exactly(backend, data):
     ph.assert_same(expected, actual, guarantee="checkpoint", backend=backend, seeds=[seed],
                    calls=before + after,
                    detail=f"after {'; '.join(map(str, before)) or 'seeding'}, checkpoint by "
-                          f"{how}, then {'; '.join(map(str, after))}", variables={"how": how})
+                          f"{how}, then {'; '.join(map(str, after))}",
+                   variables={"checkpoint": how})
 
 
 def test_checkpoint_keeps_the_cached_gaussian(cached_gaussian):
@@ -52,7 +53,7 @@ def test_checkpoint_keeps_the_cached_gaussian(cached_gaussian):
         actual = [backend.run(resumed, call) for _ in range(3)]
         ph.assert_same(expected, actual, guarantee="checkpoint", backend=backend, seeds=[17],
                        calls=[call] * 4, detail=f"{call}, checkpoint by {how}, {call} x3",
-                       variables={"how": how})
+                       variables={"checkpoint": how})
 
 
 @given(data=st.data())

@@ -10,6 +10,7 @@ import numpy as np
 
 from suite.core.catalog import parse_call
 from suite.pytest_plugin import assertions as ph
+from suite.pytest_plugin import fresh_process
 from suite.pytest_plugin import strategies as hh
 from suite.pytest_plugin.inputs import rows_for
 
@@ -77,6 +78,23 @@ def check_shape(backend, template: str, shape: tuple[int, ...], seed: int):
                           variables={"n": size}, call=shaped)
 
 
+def check_resumed_children(backend, how: str, checkpoint: str, seed: int):
+    """Children spawned after a checkpoint is restored in a fresh process vs those the
+    uninterrupted stream spawns (the parent spawned one child before the checkpoint)."""
+    probe = hh.probe(backend)
+    stream = backend.open([seed])[0]
+    backend.children(stream, how, 1)
+    saved = backend.save(stream, checkpoint)
+    expected = [backend.run(child, probe) for child in backend.children(stream, how, 2)]
+    got = fresh_process.shared().resume(backend, saved, [], how=checkpoint,
+                                        other_seed=seed ^ 0x5EED, spawn=(how, 2, str(probe)))
+    return ph.assert_same(expected, got, guarantee="resume", backend=backend, seeds=[seed],
+                          calls=[probe],
+                          detail=f"one child by {how}, checkpoint by {checkpoint}, then two "
+                                 f"more children's {probe}: resumed in a fresh process vs "
+                                 "uninterrupted", variables={"how": how, "checkpoint": checkpoint})
+
+
 #: The check each guarantee's witness examples run through: guarantee -> (backend, witness,
 #: call) -> what the check returns (the known divergence that covered it, whether it differed).
 WITNESS_CHECKS = {
@@ -84,4 +102,6 @@ WITNESS_CHECKS = {
     "distinct_seeds": lambda backend, w, call: check_distinct_seeds(backend, w["a"], w["b"]),
     "continues": lambda backend, w, call: check_continues(backend, w["seed"]),
     "layout": lambda backend, w, call: check_layout(backend, call, w["n"], w["seed"]),
+    "resume": lambda backend, w, call: check_resumed_children(backend, w["how"], w["checkpoint"],
+                                                              w["seed"]),
 }

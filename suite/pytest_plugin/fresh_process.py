@@ -1,0 +1,104 @@
+"""A second Python process for the resume property: it restores a checkpoint taken here into a
+stream of its own and draws on, as a training job resumed on another day does.
+
+The checkpoint travels as a training loop's does: the library's state object (``get_state``),
+pickled by this run and read back by its own child, never a file of the ledger. Before
+restoring, the child seeds the stream with another seed, so a restore that leaves anything of
+the stream's old state in place shows.
+
+    python -m suite.pytest_plugin.fresh_process    (started by FreshProcess; reads requests)
+"""
+
+from __future__ import annotations
+
+import atexit
+import pickle
+import struct
+import subprocess
+import sys
+from typing import Any, BinaryIO
+
+_LENGTH = struct.Struct("<Q")
+
+
+def _send(stream: BinaryIO, obj: Any) -> None:
+    data = pickle.dumps(obj)
+    stream.write(_LENGTH.pack(len(data)) + data)
+    stream.flush()
+
+
+def _receive(stream: BinaryIO) -> Any:
+    head = stream.read(_LENGTH.size)
+    if len(head) < _LENGTH.size:
+        raise EOFError("the other process closed the pipe")
+    (n,) = _LENGTH.unpack(head)
+    # Bytes this run's own parent or child process wrote into a pipe: never a file.
+    return pickle.loads(stream.read(n))
+
+
+def shared() -> "FreshProcess":
+    """The run's one child process, started at first use and stopped when the run ends."""
+    global _SHARED
+    if _SHARED is None or _SHARED.proc.poll() is not None:
+        _SHARED = FreshProcess()
+        atexit.register(_SHARED.close)
+    return _SHARED
+
+
+_SHARED: "FreshProcess | None" = None
+
+
+class FreshProcess:
+    """The child process, started once and given one resume after another."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE)
+
+    def resume(self, backend: Any, saved: Any, calls: list[str], *, how: str = "state",
+               other_seed: int, spawn: tuple[str, int, str] | None = None) -> list:
+        """Restore ``saved`` (``backend.save(stream, how)``) into the child's own stream of the
+        same backend, first seeded with ``other_seed``, and draw ``calls`` (catalog syntax)
+        there; with ``spawn = (kind, n, probe)``, also the probe of each of n children spawned
+        after them. Returns the arrays, in order."""
+        _send(self.proc.stdin, (backend.name, backend.device, saved, how, calls, other_seed,
+                                spawn))
+        ok, value = _receive(self.proc.stdout)
+        if not ok:
+            raise RuntimeError(f"the fresh process failed: {value}")
+        return value
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=60)
+
+
+def _serve() -> None:
+    from suite.backends import registry
+    from suite.core.catalog import parse_call
+
+    backends: dict[tuple[str, str], Any] = {}
+    while True:
+        try:
+            name, device, saved, how, calls, other_seed, spawn = _receive(sys.stdin.buffer)
+        except EOFError:
+            return
+        try:
+            if (name, device) not in backends:
+                backends[name, device] = registry([device])[name]
+            backend = backends[name, device]
+            stream = backend.open([other_seed])[0]
+            stream = backend.restore(stream, saved, how)
+            out = [backend.run(stream, parse_call(c)) for c in calls]
+            if spawn is not None:
+                kind, n, probe = spawn
+                out += [backend.run(child, parse_call(probe))
+                        for child in backend.children(stream, kind, n)]
+            _send(sys.stdout.buffer, (True, out))
+        except Exception as exc:  # said to the parent, which fails the example with it
+            _send(sys.stdout.buffer, (False, f"{type(exc).__name__}: {exc}"))
+
+
+if __name__ == "__main__":
+    _serve()
