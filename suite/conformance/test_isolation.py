@@ -38,9 +38,8 @@ def test_a_stream_never_moves_another(backend, rngsuite, data):
     other generator object, untouched."""
     actor = backend
     # Watched: each global other than the actor's own, and a fresh object of each object backend
-    # (of the libraries installed here).
-    watched = [(w, None if w.owner else w.open([data.draw(hh.seeds(w), label=f"{w.name} seed")])[0])
-               for w in property_backends(rngsuite)
+    # (of the libraries installed here), seeded with any seed: what matters is that it moves.
+    watched = [(w, None if w.owner else w.open([12345])[0]) for w in property_backends(rngsuite)
                if not w.unavailable() and (w.owner is None or w.owner != actor.owner)]
     seed = data.draw(hh.seeds(actor), label="seed")
     calls = data.draw(st.lists(hh.sized_calls(actor), min_size=1, max_size=3), label="calls")
