@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from suite.core.compare import compare, digest
+from suite.core.compare import compare, digest, np_dtype, storable, to_json_values
 
 
 def _one_ulp_up(a, i):
@@ -78,3 +78,41 @@ def test_digest_is_of_little_endian_bytes():
     assert digest(a) == digest(a.astype(">f8"))
     assert digest(a) != digest(a.astype("<f4"))
     assert digest(np.array([True, False])) == digest(np.array([1, 0], dtype=np.uint8))
+
+
+def test_bfloat16_one_ulp_is_caught_and_classified():
+    """bfloat16 (ml_dtypes' type) is compared by its bits; one step up is 1 ULP, far is not."""
+    bf16 = np_dtype("bfloat16")
+    a = np.float32([0.5, 1.0, -2.0, 3.0]).astype(bf16)
+    bits = a.view(np.uint16).copy()
+    bits[2] += 1  # -2.0 one step further from zero: sign-magnitude, so +1 on the pattern
+    result = compare(a, bits.view(bf16))
+    assert (result.kind, result.index, result.max_ulp) == ("within-ulp", (2,), 1)
+    far = compare(a, np.float32([0.5, 1.0, -2.0, 3.5]).astype(bf16))
+    assert far.kind == "different" and far.index == (3,) and far.max_ulp == 32
+    assert not compare(np.float32([0.0]).astype(bf16), np.float32([-0.0]).astype(bf16)).identical
+
+
+@pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
+def test_complex_differences_are_found_in_either_part(dtype):
+    """A complex draw differs when its real or its imaginary part does; ULP of the worse part."""
+    rng = np.random.default_rng(1)
+    a = (rng.random(8) + 1j * rng.random(8)).astype(dtype)
+    part = a.real.dtype.type
+    b = a.copy()
+    b[5] = complex(a[5].real, np.nextafter(part(a[5].imag), part(np.inf)))
+    result = compare(a, b)
+    assert (result.kind, result.n_diff, result.index, result.max_ulp) == ("within-ulp", 1, (5,), 1)
+    c = a.copy()
+    c[0] = complex(a[0].real + 0.25, a[0].imag)
+    assert compare(a, c).kind == "different" and compare(a, c).index == (0,)
+    assert compare(a, a.copy()).identical
+
+
+def test_json_values_are_exact_for_every_float_kind():
+    """complex values become [real, imaginary] pairs, bfloat16 its float value, both exact."""
+    bf = np.float32([1.5, -0.0078125]).astype(np_dtype("bfloat16"))
+    assert to_json_values(bf) == [1.5, -0.0078125]
+    z = np.complex64([1 + 2j, -0.5j])
+    assert to_json_values(z) == [[1.0, 2.0], [-0.0, -0.5]]
+    assert storable(bf).dtype == np.uint16 and storable(z) is z

@@ -1,7 +1,9 @@
 """Comparing a draw with its recorded value: bit-exact first, then how far apart.
 
 Floats are classed by their distance in units in the last place (ULP), as computed by
-``numpy.testing.assert_array_max_ulp``; integers and booleans are equal or not.
+``numpy.testing.assert_array_max_ulp``; a complex value by the larger ULP distance of its two
+parts; bfloat16 (which NumPy has no type for: ``ml_dtypes`` provides it) by the same
+integer-representation rule on its 16 bits. Integers and booleans are equal or not.
 """
 
 from __future__ import annotations
@@ -16,7 +18,59 @@ from numpy.testing import assert_array_max_ulp
 #: The dtypes rngsuite knows by name: a catalog call may name them (``dtype=float16``), and the
 #: ledger stores draws of them (and refuses any other).
 DTYPES = ("bool", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64",
-          "float16", "float32", "float64")
+          "float16", "bfloat16", "float32", "float64", "complex64", "complex128")
+#: The dtypes whose values are floating point, complex included.
+FLOATS = ("float16", "bfloat16", "float32", "float64", "complex64", "complex128")
+
+
+def np_dtype(name: str) -> np.dtype:
+    """The NumPy dtype of a name in :data:`DTYPES`; ``bfloat16`` is ``ml_dtypes``'s (NumPy has
+    none), imported only when a bfloat16 draw is met."""
+    if name == "bfloat16":
+        import ml_dtypes
+
+        return np.dtype(ml_dtypes.bfloat16)
+    return np.dtype(name)
+
+
+def is_float(dtype: np.dtype) -> bool:
+    """Floating point or complex, bfloat16 included (its NumPy kind is 'V')."""
+    return dtype.kind in "fc" or dtype.name == "bfloat16"
+
+
+def to_json_values(a: np.ndarray) -> list:
+    """The values as JSON numbers, exactly: complex values as [real, imaginary] pairs, bfloat16
+    as the floats they are (float32 holds every bfloat16 exactly)."""
+    a = np.asarray(a).reshape(-1)
+    if a.dtype.kind == "c":
+        parts = a.view(a.real.dtype).reshape(-1, 2)
+        return parts.tolist()
+    if a.dtype.name == "bfloat16":
+        return a.astype(np.float32).tolist()
+    return a.tolist()
+
+
+def storable(a: np.ndarray) -> np.ndarray:
+    """The array as ``np.save`` can write it without pickle: bfloat16 as its 16-bit patterns
+    (the ledger entry keeps the dtype; readers reinterpret the bytes)."""
+    return a.view(np.uint16) if a.dtype.name == "bfloat16" else a
+
+
+def ulp_distances(expected: np.ndarray, actual: np.ndarray) -> np.ndarray:
+    """Elementwise distance in ULP between two float (or complex) arrays of one dtype."""
+    if expected.dtype.kind == "c":
+        part = expected.real.dtype
+        e = expected.view(part).reshape(expected.shape + (2,))
+        a = actual.view(part).reshape(actual.shape + (2,))
+        return ulp_distances(e, a).max(axis=-1)
+    if expected.dtype.name == "bfloat16":
+        # NumPy's nulp_diff rule: sign-magnitude bits mapped onto a monotonic integer line.
+        def line(x: np.ndarray) -> np.ndarray:
+            bits = x.view(np.int16).astype(np.int64)
+            return np.where(bits < 0, -32768 - bits, bits)
+        return np.abs(line(expected) - line(actual)).astype(np.float64)
+    return np.asarray(assert_array_max_ulp(expected, actual, maxulp=np.inf)).reshape(
+        expected.shape)
 
 #: Draws that differ by at most this many ULP are classed "within N ULP" (arithmetic noise,
 #: e.g. another libm or SIMD kernel); beyond it they are "different" (another stream).
@@ -102,15 +156,17 @@ def compare(expected: np.ndarray, actual: np.ndarray, *, ulp: int = DEFAULT_ULP)
         return Comparison("shape", **types)
     if expected.tobytes() == actual.tobytes():
         return Comparison("identical", size=expected.size, **types)
-    differs = expected != actual
-    if np.issubdtype(expected.dtype, np.floating):
-        # Same bits compare equal above; here also catch -0.0 vs 0.0 and NaN payloads.
-        differs |= expected.view(f"u{expected.itemsize}") != actual.view(f"u{actual.itemsize}")
+    floating = is_float(expected.dtype)
+    if floating:
+        # Bit patterns, not values: catch -0.0 vs 0.0 and NaN payloads too.
+        width = expected.dtype.itemsize // (2 if expected.dtype.kind == "c" else 1)
+        e_bits = expected.view(f"u{width}").reshape(expected.shape + (-1,))
+        a_bits = actual.view(f"u{width}").reshape(actual.shape + (-1,))
+        differs = (e_bits != a_bits).any(axis=-1)
+    else:
+        differs = expected != actual
     index = tuple(int(i) for i in np.argwhere(differs)[0])
-    ulps = None
-    if np.issubdtype(expected.dtype, np.floating):
-        ulps = np.asarray(assert_array_max_ulp(expected, actual, maxulp=np.inf)).reshape(
-            expected.shape)
+    ulps = ulp_distances(expected, actual) if floating else None
     max_ulp = float(ulps.max()) if ulps is not None else None
     kind = "within-ulp" if max_ulp is not None and max_ulp <= ulp else "different"
     return Comparison(kind, size=expected.size, n_diff=int(differs.sum()), max_ulp=max_ulp,

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from suite.core.catalog import CatalogError, DeepCase, parse_deep_id
-from suite.core.compare import DTYPES, canonical_bytes, digest
+from suite.core.compare import DTYPES, canonical_bytes, digest, np_dtype, storable, to_json_values
 from suite.core.store import (EraFile, LedgerError, Pending, Recorded, atomic_write, check_values,
                               parse_json, parse_file, save)
 
@@ -84,11 +84,11 @@ class Draw:
         out: dict[str, Any] = {"dtype": self.dtype, "shape": list(self.shape),
                                "sha256": self.sha256}
         if self.size <= SHORT:
-            out["values"] = self.values.reshape(-1).tolist()
+            out["values"] = to_json_values(self.values)
         else:
             # A file re-read for merging holds only the head of long draws; that is enough.
             first = self.values.reshape(-1)[:HEAD] if self.values is not None else self.head
-            out["head"] = first.tolist()
+            out["head"] = to_json_values(first)
         return out
 
 
@@ -164,7 +164,7 @@ def read_file(path: Path) -> EraFile:
 
 #: The header ``np.save`` writes for the arrays rngsuite records (format 1.0, a little-endian
 #: or byte-order-free numeric array in C order), read without NumPy's general parser.
-_OUR_HEADER = re.compile(r"\{'descr': '([<|][biuf][1248])', 'fortran_order': False, "
+_OUR_HEADER = re.compile(r"\{'descr': '([<|][biufc](?:1|2|4|8|16))', 'fortran_order': False, "
                          r"'shape': \(((?:\d+, ?)*\d*)\), \} *\n")
 
 
@@ -228,8 +228,8 @@ def _as_recorded(a: np.ndarray, draw: Draw, path: Path, entry: str) -> np.ndarra
     # The file is named by the digest of its bytes alone, so draws of other dtypes or shapes
     # with the same bytes share it (dropout3d over (10,100,1,1,1) draws the bytes of
     # dropout(ones(1000))): read the bytes as the entry's own dtype and shape.
-    want = np.dtype(draw.dtype)
-    if not isinstance(a, np.ndarray) or a.dtype.kind not in "biuf" \
+    want = np_dtype(draw.dtype)
+    if not isinstance(a, np.ndarray) or a.dtype.kind not in "biufc" \
             or a.nbytes != draw.size * want.itemsize:
         got = f"{getattr(a, 'dtype', type(a).__name__)}{list(getattr(a, 'shape', ()))}"
         raise LedgerError(path, entry, f"holds {got}, recorded as {draw.dtype}{list(draw.shape)}")
@@ -435,6 +435,7 @@ class Ledger:
                 continue
             buf = io.BytesIO()
             # Canonical little-endian bytes, so the file is the same on every platform.
-            a = draw.values.astype(draw.values.dtype.newbyteorder("<"), copy=False)
+            a = storable(draw.values)
+            a = a.astype(a.dtype.newbyteorder("<"), copy=False)
             np.save(buf, np.ascontiguousarray(a), allow_pickle=False)
             atomic_write(path, buf.getvalue())

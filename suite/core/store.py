@@ -34,6 +34,7 @@ from typing import Any, Callable, Iterator, Protocol
 
 import numpy as np
 
+from suite.core.compare import np_dtype
 from suite.core.settings import BadInput
 
 
@@ -147,7 +148,13 @@ def check_tables(data: dict, path: Path, *, cases: str) -> tuple[dict, dict]:
 
 def check_value(value: Any, dtype: str, path: Path, entry: str) -> Any:
     """A recorded number, exactly of ``dtype`` (an integer in range, a float that the dtype
-    holds exactly, a bool); NaN/Infinity and anything else are refused."""
+    holds exactly, a bool, a complex value as its [real, imaginary] pair); NaN/Infinity and
+    anything else are refused."""
+    if dtype.startswith("complex"):
+        if not isinstance(value, list) or len(value) != 2:
+            raise LedgerError(path, entry, f"{value!r} is not a [real, imaginary] pair")
+        part = "float32" if dtype == "complex64" else "float64"
+        return complex(*(check_value(v, part, path, entry) for v in value))
     if isinstance(value, BadConstant):
         raise LedgerError(path, entry, f"{value.text} where a number was recorded")
     if dtype == "bool":
@@ -160,7 +167,7 @@ def check_value(value: Any, dtype: str, path: Path, entry: str) -> Any:
         info = np.iinfo(dtype)
         if not isinstance(value, int) or not info.min <= value <= info.max:
             raise LedgerError(path, entry, f"{value!r} is not a {dtype} value")
-    elif isinstance(value, float) and np.dtype(dtype).type(value) != value:
+    elif isinstance(value, float) and float(np.array(value).astype(np_dtype(dtype))) != value:
         raise LedgerError(path, entry, f"{value!r} is not exactly representable as {dtype}")
     return value
 
@@ -175,14 +182,17 @@ def check_values(values: list, dtype: str, path: Path, entry: str) -> np.ndarray
         info = np.iinfo(dtype)
         plain = kinds <= {int} and (not values or info.min <= min(values) and
                                     max(values) <= info.max)
+    elif dtype.startswith("complex"):
+        plain = False  # pairs: checked one by one
     else:  # a float dtype: every value must read back exactly after rounding to it
         plain = kinds <= {int, float}
         if plain and values:
             exact = np.array(values, dtype=np.float64)
-            plain = bool(np.array_equal(exact.astype(dtype).astype(np.float64), exact))
+            plain = bool(np.array_equal(exact.astype(np_dtype(dtype)).astype(np.float64), exact))
     if not plain:
         values = [check_value(v, dtype, path, f"{entry}[{i}]") for i, v in enumerate(values)]
-    return np.array(values, dtype=dtype)
+    return np.array(values, dtype=np.float64 if dtype == "bfloat16" else dtype).astype(
+        np_dtype(dtype))
 
 
 def era_name(i: int) -> str:
