@@ -4,15 +4,48 @@ import re
 
 import pytest
 
-from suite.core.catalog import (Call, Case, CatalogError, DType, List, Make, load_catalog, parse_call,
-                           select)
+from suite.core.catalog import (Call, Case, CatalogError, DType, List, Make, expand, load_catalog,
+                                parse_call, parse_case, parse_seed, seed_kind, select)
 
 
 def test_ids_are_unique_and_readable(catalog):
-    """Every case has one id of the form backend:calls@seeds."""
+    """Every case has one id of the form backend:calls@seeds, which reads back as the case."""
     assert len(catalog) == len(set(catalog))
-    for case_id in catalog:
-        assert re.fullmatch(r"[\w.()]+(:\w+)?:.+@[\w=,]+", case_id), case_id
+    for case_id, case in catalog.items():
+        assert re.fullmatch(r"[\w.()]+(:\w+)?:.+@[-\w=,()\[\]*+]+", case_id), case_id
+        assert parse_case(case_id) == case, case_id
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("17", "int"), ("-17", "negative"), ("2**64+17", "above-64-bits"),
+    ("uint32(17)", "numpy-int"), ("[17,3]", "entropy"), ("SeedSequence(17)", "SeedSequence"),
+    ("SeedSequence([17,3],spawn_key=(0,2))", "spawn-key"), ("PCG64(17)", "bit-generator"),
+    ("default_rng(17)", "generator")])
+def test_seed_forms_parse_render_and_classify(text, kind):
+    """Each seed form reads back to itself and is classed as its regime."""
+    seed = parse_seed(text)
+    assert seed_kind(seed) == kind
+    assert parse_seed(str(seed)) == seed
+
+
+@pytest.mark.parametrize("text", ["SeedSequence(17,pool_size=8)", "PCG64()", "[]", "foo(17)",
+                                  "1.5", "[1.5]"])
+def test_bad_seed_forms_are_refused(text):
+    """A seed the catalog cannot build is a CatalogError naming it."""
+    with pytest.raises(CatalogError, match="seed"):
+        parse_seed(text)
+
+
+def test_vary_expands_placeholders_and_refuses_unknown_ones():
+    """`vary` repeats a call for every value of each placeholder it contains."""
+    rows = [{"backends": ["torch:cpu"], "seeds": [17], "calls": ["rand(5,dtype={d})", "randn(5)"],
+             "vary": {"d": ["float16", "float64"]}}]
+    assert [c.id for c in expand(rows)] == ["torch:cpu:rand(5,dtype=float16)@17",
+                                           "torch:cpu:rand(5,dtype=float64)@17",
+                                           "torch:cpu:randn(5)@17"]
+    rows[0]["calls"] = ["rand(5,dtype={e})"]
+    with pytest.raises(CatalogError, match="no vary values"):
+        expand(rows)
 
 
 def test_seed_notebook_ids_exist(catalog):

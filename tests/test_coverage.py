@@ -70,8 +70,8 @@ def test_introspection_finds_what_docstrings_miss(public):
 def test_a_call_removed_from_the_catalog_shows_up(tmp_path, current):
     """Rows taken out of a copy of the catalog make their calls uncovered, per library."""
     text = CATALOG_PATH.read_text()
-    for pattern in (r'"zipf\(2\.0,\d+\)",?', r'"init_orthogonal_\(ones\([\d,]+\)\)",?',
-                    r'"Normal_sample\(0\.0,1\.0,\(\d+,\)\)",?', r'"Series_sample\([^"]*\)",?',
+    for pattern in (r'"zipf\(2\.0,[^"]+\)",?', r'"init_orthogonal_\(ones\([\d,]+\)\)",?',
+                    r'"Normal_sample\(0\.0,1\.0,[^"]+\)",?', r'"Series_sample\([^"]*\)",?',
                     r'"vonmisesvariate\(0\.0,4\.0\)\*\d+",?'):
         text, n = re.subn(pattern, "", text)
         assert n, pattern

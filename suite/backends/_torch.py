@@ -12,6 +12,7 @@ import numpy as np
 
 from suite.backends.base import Adapter, CallSpec
 from suite.core.catalog import Call, DType, Make
+from suite.core.compare import np_dtype
 
 
 def torch_module() -> Any:
@@ -36,7 +37,27 @@ class _Factory:
         self.name = name
 
     def __call__(self, h: Any, *args: Any, device: str = "cpu", **kwargs: Any) -> Any:
-        return getattr(torch_module(), self.name)(*args, device=device, **kwargs, **_gen(h))
+        torch = torch_module()
+        if any(isinstance(a, torch.Tensor) for a in args):
+            # normal(mean_tensor, std): the tensors' device is the draw's; device= is refused.
+            return getattr(torch, self.name)(*args, **kwargs, **_gen(h))
+        return getattr(torch, self.name)(*args, device=device, **kwargs, **_gen(h))
+
+
+class _FactoryTemplate(str):
+    """The snippet of :class:`_Factory`: ``device=`` only when no argument is a tensor (a
+    rendered tensor argument starts with ``torch.``)."""
+
+    def __new__(cls, name: str) -> "_FactoryTemplate":
+        return super().__new__(cls, f"torch.{name}({{args}}{{d}}{{g}})")
+
+    def format(self, *args: Any, **fields: Any) -> str:
+        if "torch." in str(fields.get("args", "")):
+            fields = {**fields, "d": ""}
+        return str.format(self, *args, **fields)
+
+    def format_map(self, fields: Any) -> str:
+        return self.format(**fields)
 
 
 def _inplace(name: str):
@@ -48,15 +69,42 @@ def _inplace(name: str):
 
 def _strided(name: str):
     """An in-place sampler on a non-contiguous tensor: every other element of (n, 2)."""
-    def fn(h: Any, n: int, *, device: str = "cpu") -> Any:
+    def fn(h: Any, n: int, *, device: str = "cpu", **kwargs: Any) -> Any:
         t = torch_module().empty(n, 2, device=device)[:, 0]
-        return getattr(t, name)(**_gen(h))
+        return getattr(t, name)(**kwargs, **_gen(h))
     return fn
 
 
-#: In-place samplers also checked on a non-contiguous tensor (``normal_strided(n)``): the
-#: values may depend on the memory layout (pytorch#80202).
-STRIDED = ("normal_", "uniform_", "exponential_", "cauchy_", "log_normal_", "random_")
+def _transposed(name: str):
+    """An in-place sampler on a transposed tensor: ``torch.empty(*size).mT`` (the last two
+    dimensions swapped: a view whose memory order is not its index order)."""
+    def fn(h: Any, *size: int, device: str = "cpu", **kwargs: Any) -> Any:
+        t = torch_module().empty(*size, device=device).mT
+        return getattr(t, name)(**kwargs, **_gen(h))
+    return fn
+
+
+class _LayoutTemplate(str):
+    """The snippet of :func:`_strided` and :func:`_transposed`: the sizes go to torch.empty, the
+    keywords (``p=0.3``) to the sampler."""
+
+    def __new__(cls, name: str, view: str) -> "_LayoutTemplate":
+        self = super().__new__(cls, f"torch.empty({{pos}}{view}.{name}({{kw_g}})")
+        return self
+
+    def format(self, *args: Any, **fields: Any) -> str:
+        kw_g = ", ".join(x for x in (fields.get("kw", ""), fields.get("g0", "")) if x)
+        return str.format(self, *args, kw_g=kw_g, **fields)
+
+    def format_map(self, fields: Any) -> str:
+        return self.format(**fields)
+
+
+#: In-place samplers also checked on non-contiguous tensors (``normal_strided(n)``: every other
+#: element; ``normal_transposed(4,5)``: a transposed view): the values may depend on the memory
+#: layout (pytorch#80202).
+STRIDED = ("normal_", "uniform_", "exponential_", "cauchy_", "log_normal_", "random_",
+           "geometric_", "bernoulli_")
 
 
 def _on_input(name: str):
@@ -90,14 +138,19 @@ class _InplaceTemplate(str):
     """
 
     def __new__(cls, name: str) -> "_InplaceTemplate":
-        self = super().__new__(cls, f"torch.empty({{args}}{{d}}).{name}({{g0}})")
+        self = super().__new__(cls, f"torch.empty({{pos}}{{empty_kw}}{{d}}).{name}({{method_kw}})")
         self.on_tensor = f"torch.Tensor.{name}({{args}}{{g}})"
         return self
 
     def format(self, *args: Any, **fields: Any) -> str:
         if str(fields.get("args", "")).startswith("torch."):
             return self.on_tensor.format(*args, **fields)
-        return str.format(self, *args, **fields)
+        # The size form: dtype= goes to torch.empty, the method's own keywords (p=) to it.
+        kw = [k for k in str(fields.get("kw", "")).split(", ") if k]
+        empty_kw = "".join(f", {k}" for k in kw if k.startswith("dtype="))
+        method_kw = ", ".join([k for k in kw if not k.startswith("dtype=")]
+                              + ([fields["g0"]] if fields.get("g0") else []))
+        return str.format(self, *args, **fields, empty_kw=empty_kw, method_kw=method_kw)
 
     def format_map(self, fields: Any) -> str:
         return self.format(**fields)
@@ -302,10 +355,12 @@ WRAPPERS = {
 SAMPLERS = ("RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler")
 
 TORCH_CALLS = {
-    **{name: CallSpec(_Factory(name), f"torch.{name}({{args}}{{d}}{{g}})")
+    **{name: CallSpec(_Factory(name), _FactoryTemplate(name))
        for name in ("rand", "randn", "randint", "randperm", "normal")},
     **{name: CallSpec(_inplace_either(name), _InplaceTemplate(name)) for name in TENSOR_INPLACE},
-    **{f"{name}strided": CallSpec(_strided(name), f"torch.empty({{args}}, 2{{d}})[:, 0].{name}({{g0}})")
+    **{f"{name}strided": CallSpec(_strided(name), _LayoutTemplate(name, ", 2{d})[:, 0]"))
+       for name in STRIDED},
+    **{f"{name}transposed": CallSpec(_transposed(name), _LayoutTemplate(name, "{d}).mT"))
        for name in STRIDED},
     **{name: CallSpec(_on_input(name), f"torch.{name}({{args}}{{g}})")
        for name in ("bernoulli", "multinomial", "poisson", "binomial", "rand_like", "randn_like",
@@ -358,6 +413,7 @@ TARGETS = {
                                            "rrelu_")},
     **{name: f"torch.Tensor.{name}" for name in TENSOR_INPLACE},
     **{f"{name}strided": f"torch.Tensor.{name}" for name in STRIDED},
+    **{f"{name}transposed": f"torch.Tensor.{name}" for name in STRIDED},
     **{f"init_{name}": f"torch.nn.init.{name}" for name in INIT},
     **{name: f"torch.nn.functional.{name}" for name in (*FUNCTIONAL, *FRACTIONAL_MAX_POOL)},
     **{f"{name}_sample": f"torch.distributions.{name}"
@@ -477,13 +533,15 @@ class TorchAdapter(Adapter):
 
     def make(self, maker: Make) -> Any:
         args = [self._value(a) for a in maker.args]
-        return getattr(torch_module(), maker.name)(*args, device=self.device)
+        kwargs = {k: self._value(v) for k, v in maker.kwargs}
+        return getattr(torch_module(), maker.name)(*args, device=self.device, **kwargs)
 
     def dtype(self, dtype: DType) -> Any:
         return getattr(torch_module(), dtype.name)
 
     def render_make(self, maker: Make) -> str:
-        args = ", ".join(self._text(a) for a in maker.args)
+        args = ", ".join([self._text(a) for a in maker.args]
+                         + [f"{k}={self._text(v)}" for k, v in maker.kwargs])
         dev = "" if self.device == "cpu" else f", device={self.device!r}"
         return f"torch.{maker.name}({args}{dev})"
 
@@ -500,7 +558,11 @@ class TorchAdapter(Adapter):
                      f"else x for x in p)"}
 
     def to_numpy(self, value: Any) -> np.ndarray:
-        return value.detach().cpu().numpy()
+        value = value.detach().cpu()
+        if value.dtype == torch_module().bfloat16:
+            # NumPy has no bfloat16: the same 16 bits, as ml_dtypes' bfloat16.
+            return value.view(torch_module().int16).numpy().view(np_dtype("bfloat16"))
+        return value.numpy()
 
     def canonical_state(self, state: Any) -> Any:
         return state.cpu().numpy().tobytes()

@@ -18,7 +18,7 @@ from typing import Any, Callable, ClassVar, Mapping, Protocol, Sequence, runtime
 
 import numpy as np
 
-from suite.core.catalog import Call, Case, CatalogError, DType, List, Make
+from suite.core.catalog import Call, Case, CatalogError, DType, List, Make, Seed
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,12 @@ class Backend(Protocol):
     def fork(self) -> Any:
         """A context manager restoring the global state on exit, or None."""
 
+    def requested_shape(self, call: Call, draw: np.ndarray) -> tuple[int, ...] | None:
+        """The shape one call asked for (None: no size, the scalar path), given its draw."""
+
+    def with_size(self, call: Call, size: Any) -> Call | None:
+        """The call with its size argument replaced (None: the call has no size argument)."""
+
     def threads(self, n: int) -> Any:
         """A context manager under which the library draws with ``n`` threads."""
 
@@ -130,6 +136,41 @@ class Adapter:
     def seed_snippet(self, seeds: Sequence[int]) -> tuple[str, list[str]]:
         """Statements that seed the streams, and each stream's expression."""
         raise NotImplementedError
+
+    def seed_value(self, seed: "int | Seed") -> Any:
+        """A catalog seed as the library takes it: an int as it is; a :class:`Seed` form built
+        with NumPy (a NumPy integer, an entropy list, a SeedSequence, a bit generator, a
+        Generator), whichever library is seeded with it -- whether it accepts it is the point."""
+        if not isinstance(seed, Seed):
+            return seed
+        if seed.kind == "numpy-int":
+            return getattr(np, seed.type)(seed.value)
+        if seed.kind == "entropy":
+            return list(seed.value)
+        if seed.kind == "SeedSequence":
+            entropy = list(seed.value) if isinstance(seed.value, tuple) else seed.value
+            return np.random.SeedSequence(entropy, spawn_key=seed.spawn_key)
+        if seed.kind == "bit-generator":
+            return getattr(np.random, seed.type)(seed.value)
+        if seed.kind == "generator":
+            return np.random.default_rng(seed.value)
+        raise CatalogError(f"{self.name}: no seed form {seed.kind!r}")
+
+    def seed_text(self, seed: "int | Seed") -> str:
+        """The seed as Python source in a snippet (``np.uint32(17)``, ``[17, 3]``)."""
+        if not isinstance(seed, Seed):
+            return repr(seed)
+        if seed.kind == "numpy-int":
+            return f"np.{seed.type}({seed.value})"
+        if seed.kind == "entropy":
+            return repr(list(seed.value))
+        if seed.kind == "SeedSequence":
+            entropy = list(seed.value) if isinstance(seed.value, tuple) else seed.value
+            key = f", spawn_key={seed.spawn_key!r}" if seed.spawn_key else ""
+            return f"np.random.SeedSequence({entropy!r}{key})"
+        if seed.kind == "bit-generator":
+            return f"np.random.{seed.type}({seed.value})"
+        return f"np.random.default_rng({seed.value})"
 
     @staticmethod
     def stream_names(seeds: Sequence[int], prefix: str) -> list[str]:
@@ -297,6 +338,15 @@ class Adapter:
         """A context manager that restores this backend's global state on exit, if it has one."""
         return None
 
+    def requested_shape(self, call: Call, draw: np.ndarray) -> tuple[int, ...] | None:
+        """The shape one call asked for: here its draw's shape (a repeated call's draws are
+        stacked along a first axis); backends whose calls say more override it."""
+        return tuple(draw.shape[1:] if call.repeat != 1 else draw.shape)
+
+    def with_size(self, call: Call, size: Any) -> Call | None:
+        """The call with its size argument replaced; None here (no generic way to find it)."""
+        return None
+
     def threads(self, n: int) -> Any:
         """A context manager under which the library draws with ``n`` threads: every thread pool
         loaded in the process -- BLAS (NumPy's ``multivariate_normal`` goes through LAPACK),
@@ -308,12 +358,17 @@ class Adapter:
         self.check(case)
         setup, handles = self.seed_snippet(case.seeds)
         lines = [self.imports, setup] if self.imports else [setup]
+        if any(isinstance(s, Seed) for s in case.seeds) and "numpy as np" not in self.imports:
+            lines.insert(0, "import numpy as np")  # the seed form is built with NumPy
         for call in case.steps:
             spec = self.calls[call.name]
             handle = handles[call.stream]
-            args = ", ".join([self._text(a) for a in call.args]
-                             + [f"{k}={self._text(v)}" for k, v in call.kwargs])
-            text = spec.template.format(h=handle, args=args, **self.template_fields(handle))
+            pos = ", ".join(self._text(a) for a in call.args)
+            kw = ", ".join(f"{k}={self._text(v)}" for k, v in call.kwargs)
+            args = ", ".join(x for x in (pos, kw) if x)
+            text = spec.template.format(h=handle, args=args, pos=pos, kw=kw,
+                                        kw_=f", {kw}" if kw else "",
+                                        **self.template_fields(handle))
             *statements, value = [s.strip() for s in text.split(";")]
             if call.repeat != 1:
                 if statements:

@@ -34,6 +34,7 @@ class NumpyGenerator(NumpyAdapter):
 
     max_streams = 26
     calls = GENERATOR_CALLS
+    methods_of = np.random.Generator
     # SeedSequence takes any non-negative integer; the suite draws seeds up to 128 bits.
     seed_range = (0, 2**128 - 1)
 
@@ -67,22 +68,23 @@ class NumpyGenerator(NumpyAdapter):
             return [np.random.Generator(bit_generator.jumped(i + 1)) for i in range(n)]
         return super().children(handle, how, n)
 
-    def _construct(self, seed: int) -> np.random.Generator:
+    def _construct(self, seed: Any) -> np.random.Generator:
         if self.bit_generator is None:
             return np.random.default_rng(seed)
         return np.random.Generator(getattr(np.random, self.bit_generator)(seed))
 
-    def _construct_text(self, seed: int) -> str:
+    def _construct_text(self, seed: str) -> str:
         if self.bit_generator is None:
             return f"np.random.default_rng({seed})"
         return f"np.random.Generator(np.random.{self.bit_generator}({seed}))"
 
     def open(self, seeds: Sequence[int]) -> list[Any]:
-        return [self._construct(s) for s in seeds]
+        return [self._construct(self.seed_value(s)) for s in seeds]
 
     def seed_snippet(self, seeds: Sequence[int]) -> tuple[str, list[str]]:
         names = self.stream_names(seeds, "g")
-        return "; ".join(f"{n} = {self._construct_text(s)}" for n, s in zip(names, seeds)), names
+        texts = [self._construct_text(self.seed_text(s)) for s in seeds]
+        return "; ".join(f"{n} = {t}" for n, t in zip(names, texts)), names
 
 
 BACKENDS = [NumpyGenerator(None)] + [NumpyGenerator(b) for b in BIT_GENERATORS]

@@ -43,7 +43,7 @@ class NumpyGlobal(NumpyAdapter):
 
     def open(self, seeds: Sequence[int]) -> list[Any]:
         # Looked up at call time, so that a patched np.random.seed is the one exercised.
-        np.random.seed(seeds[0])
+        np.random.seed(self.seed_value(seeds[0]))
         return [np.random]
 
     def get_state(self, handle: Any) -> Any:
@@ -54,7 +54,7 @@ class NumpyGlobal(NumpyAdapter):
         np.random.set_state(state)
 
     def seed_snippet(self, seeds: Sequence[int]) -> tuple[str, list[str]]:
-        return f"np.random.seed({seeds[0]})", ["np.random"]
+        return f"np.random.seed({self.seed_text(seeds[0])})", ["np.random"]
 
 
 BACKENDS = [NumpyGlobal()]

@@ -35,7 +35,7 @@ class NumpyRandomState(NumpyAdapter):
                                     "{h}._bit_generator.random_raw({args})")}
 
     def open(self, seeds: Sequence[int]) -> list[Any]:
-        return [np.random.RandomState(s) for s in seeds]
+        return [np.random.RandomState(self.seed_value(s)) for s in seeds]
 
     def get_state(self, handle: Any) -> Any:
         return handle.get_state(legacy=False)
@@ -45,7 +45,7 @@ class NumpyRandomState(NumpyAdapter):
 
     def seed_snippet(self, seeds: Sequence[int]) -> tuple[str, list[str]]:
         names = self.stream_names(seeds, "rs")
-        return "; ".join(f"{n} = np.random.RandomState({s})" for n, s in zip(names, seeds)), names
+        return "; ".join(f"{n} = np.random.RandomState({self.seed_text(s)})" for n, s in zip(names, seeds)), names
 
 
 BACKENDS = [NumpyRandomState()]

@@ -116,11 +116,11 @@ class PandasInt(_PandasAdapter):
     name = "pandas(int)"
 
     def open(self, seeds: Sequence[int]) -> list[Any]:
-        return [Seed(s) for s in seeds]
+        return [Seed(self.seed_value(s)) for s in seeds]
 
     def seed_snippet(self, seeds: Sequence[int]) -> tuple[str, list[str]]:
         # The seed is written where the call takes it: random_state=17.
-        return "", [str(s) for s in seeds]
+        return "", [self.seed_text(s) for s in seeds]
 
     def get_state(self, handle: Seed) -> int:
         return handle.seed
@@ -143,11 +143,11 @@ class PandasRandomState(_PandasAdapter):
     name = "pandas(RandomState)"
 
     def open(self, seeds: Sequence[int]) -> list[Any]:
-        return [np.random.RandomState(s) for s in seeds]
+        return [np.random.RandomState(self.seed_value(s)) for s in seeds]
 
     def seed_snippet(self, seeds: Sequence[int]) -> tuple[str, list[str]]:
         names = self.stream_names(seeds, "rs")
-        return "; ".join(f"{n} = np.random.RandomState({s})" for n, s in zip(names, seeds)), names
+        return "; ".join(f"{n} = np.random.RandomState({self.seed_text(s)})" for n, s in zip(names, seeds)), names
 
     def get_state(self, handle: Any) -> Any:
         return handle.get_state(legacy=False)
@@ -164,11 +164,11 @@ class PandasGenerator(_PandasAdapter):
     seed_range = (0, 2**128 - 1)
 
     def open(self, seeds: Sequence[int]) -> list[Any]:
-        return [np.random.default_rng(s) for s in seeds]
+        return [np.random.default_rng(self.seed_value(s)) for s in seeds]
 
     def seed_snippet(self, seeds: Sequence[int]) -> tuple[str, list[str]]:
         names = self.stream_names(seeds, "g")
-        return "; ".join(f"{n} = np.random.default_rng({s})" for n, s in zip(names, seeds)), names
+        return "; ".join(f"{n} = np.random.default_rng({self.seed_text(s)})" for n, s in zip(names, seeds)), names
 
     def get_state(self, handle: Any) -> Any:
         return handle.bit_generator.state

@@ -72,7 +72,15 @@ class _PythonAdapter(Adapter):
         flat = value if isinstance(value, list) else [value]
         if flat and all(isinstance(v, int) for v in flat):
             # getrandbits(64) words exceed int64: keep integer draws exact, never as floats.
-            dtype = np.uint64 if max(flat) > np.iinfo(np.int64).max else np.int64
+            top, low = max(flat), min(flat)
+            if top >= 2**64 and low >= 0:
+                # Wider than 64 bits (getrandbits(100), randrange(2**70)): each value as its
+                # 64-bit words, least significant first (an extra last axis).
+                words = -(-top.bit_length() // 64)
+                return np.array([[(v >> (64 * i)) & (2**64 - 1) for i in range(words)]
+                                 for v in flat], dtype=np.uint64).reshape(
+                    np.shape(value) + (words,))
+            dtype = np.uint64 if top > np.iinfo(np.int64).max else np.int64
             return np.asarray(value, dtype=dtype)
         return np.asarray(value, dtype=np.float64)
 
@@ -87,11 +95,11 @@ class PythonGlobal(_PythonAdapter):
     owner = "python.random"
 
     def open(self, seeds: Sequence[int]) -> list[Any]:
-        random.seed(seeds[0])
+        random.seed(self.seed_value(seeds[0]))
         return [random]
 
     def seed_snippet(self, seeds: Sequence[int]) -> tuple[str, list[str]]:
-        return f"random.seed({seeds[0]})", ["random"]
+        return f"random.seed({self.seed_text(seeds[0])})", ["random"]
 
 
 class PythonRandom(_PythonAdapter):
@@ -101,11 +109,11 @@ class PythonRandom(_PythonAdapter):
     max_streams = 26
 
     def open(self, seeds: Sequence[int]) -> list[Any]:
-        return [random.Random(s) for s in seeds]
+        return [random.Random(self.seed_value(s)) for s in seeds]
 
     def seed_snippet(self, seeds: Sequence[int]) -> tuple[str, list[str]]:
         names = self.stream_names(seeds, "r")
-        return "; ".join(f"{n} = random.Random({s})" for n, s in zip(names, seeds)), names
+        return "; ".join(f"{n} = random.Random({self.seed_text(s)})" for n, s in zip(names, seeds)), names
 
 
 BACKENDS = [PythonGlobal(), PythonRandom()]

@@ -41,11 +41,11 @@ class TorchGenerator(TorchAdapter):
 
     def open(self, seeds: Sequence[int]) -> list[Any]:
         torch = torch_module()
-        return [torch.Generator(device=self.device).manual_seed(s) for s in seeds]
+        return [torch.Generator(device=self.device).manual_seed(self.seed_value(s)) for s in seeds]
 
     def seed_snippet(self, seeds: Sequence[int]) -> tuple[str, list[str]]:
         names = self.stream_names(seeds, "g")
-        return "; ".join(f"{n} = torch.Generator(device={self.device!r}).manual_seed({s})"
+        return "; ".join(f"{n} = torch.Generator(device={self.device!r}).manual_seed({self.seed_text(s)})"
                          for n, s in zip(names, seeds)), names
 
 

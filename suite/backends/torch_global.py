@@ -45,11 +45,11 @@ class TorchGlobal(TorchAdapter):
 
     def open(self, seeds: Sequence[int]) -> list[Any]:
         torch = torch_module()
-        torch.manual_seed(seeds[0])
+        torch.manual_seed(self.seed_value(seeds[0]))
         return [torch]
 
     def seed_snippet(self, seeds: Sequence[int]) -> tuple[str, list[str]]:
-        return f"torch.manual_seed({seeds[0]})", ["torch"]
+        return f"torch.manual_seed({self.seed_text(seeds[0])})", ["torch"]
 
 
 def backends(device: str) -> list[TorchGlobal]:

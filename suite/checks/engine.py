@@ -11,6 +11,7 @@ from suite.core import provenance as prov
 from suite.core.catalog import Case
 from suite.core.compare import DEFAULT_ULP, first_difference
 from suite.core.ledger import Ledger
+from suite.core.settings import BadInput
 
 #: How far a comparison is from identical, to pick the closest era when none matches.
 _RANK = {"identical": 0, "within-ulp": 1, "different": 2, "shape": 3, "dtype": 4}
@@ -23,11 +24,32 @@ def record_command(backend: Backend, case_id: str, *, deep: bool = False) -> str
                           variables=backend.environment_variables())
 
 
+class Refused(Exception):
+    """The installed library raised drawing a case (a dtype or regime it does not take)."""
+
+    def __init__(self, case: Case, error: BaseException) -> None:
+        first = str(error).splitlines()[0] if str(error) else ""
+        super().__init__(f"{type(error).__name__}: {first}")
+        self.case, self.error = case, error
+
+
+def draw(backend: Backend, case: Case) -> list:
+    """The case's draws; :class:`Refused` when the library raises (a bad catalog row is still a
+    CatalogError: that is the catalog's fault, not the library's)."""
+    try:
+        return backend.draw(case)
+    except BadInput:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- whatever the library raises
+        raise Refused(case, exc) from exc
+
+
 def check(case: Case, backend: Backend, ledger: Ledger, *, ulp: int = DEFAULT_ULP) -> Verdict:
-    """Draw the case here and judge it against its recorded eras."""
+    """Draw the case here and judge it against its recorded eras (:class:`Refused` when the
+    library will not draw it)."""
     env = prov.environment(backend.device)
     label = prov.label(env, backend.provenance_keys())
-    draws = backend.draw(case)
+    draws = draw(backend, case)
     recorded = ledger.file(case.backend)
     verdict = Verdict(case, backend, case.backend, "unrecorded", label, env, values=draws,
                       recorded=recorded.environments if recorded else {},

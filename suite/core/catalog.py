@@ -54,13 +54,15 @@ class DType:
 
 @dataclass(frozen=True)
 class Make:
-    """An array argument built by the backend's library (``ones(100)``)."""
+    """An array argument built by the backend's library (``ones(100)``, ``ones(5,dtype=float16)``)."""
 
     name: str
     args: tuple
+    kwargs: tuple[tuple[str, Any], ...] = ()
 
     def __str__(self) -> str:
-        return f"{self.name}({','.join(_render(a) for a in self.args)})"
+        parts = [_render(a) for a in self.args] + [f"{k}={_render(v)}" for k, v in self.kwargs]
+        return f"{self.name}({','.join(parts)})"
 
 
 class List(tuple):
@@ -115,7 +117,7 @@ class Case:
     """One catalog row: a backend, its seed(s) and the calls drawn, in order."""
 
     backend: str
-    seeds: tuple[int, ...]
+    seeds: tuple  # of int or Seed
     steps: tuple[Call, ...]
     device: str = field(default="cpu", compare=False)
 
@@ -141,9 +143,12 @@ def _literal(node: ast.AST, text: str) -> Any:
             return {"True": True, "False": False, "None": None}[node.id]
         raise CatalogError(f"{text!r}: unknown name {node.id!r} (dtypes: {', '.join(DTYPES)})")
     if isinstance(node, ast.Call):
-        if not isinstance(node.func, ast.Name) or node.func.id not in MAKERS or node.keywords:
+        if not isinstance(node.func, ast.Name) or node.func.id not in MAKERS:
             raise CatalogError(f"{text!r}: only {', '.join(MAKERS)} may be called inside arguments")
-        return Make(node.func.id, tuple(_literal(a, text) for a in node.args))
+        if any(k.arg != "dtype" for k in node.keywords):
+            raise CatalogError(f"{text!r}: {node.func.id}(..) takes dtype= and no other keyword")
+        return Make(node.func.id, tuple(_literal(a, text) for a in node.args),
+                    tuple((k.arg, _literal(k.value, text)) for k in node.keywords))
     if isinstance(node, ast.Tuple):
         return tuple(_literal(e, text) for e in node.elts)
     if isinstance(node, ast.List):
@@ -206,11 +211,137 @@ def parse_steps(text: str, *, streams: int = 1) -> tuple[Call, ...]:
     return tuple(parse_call(part, streams=streams) for part in text.split(";"))
 
 
-def _seed_tuple(value: Any, where: str) -> tuple[int, ...]:
+#: The seed forms a catalog seed may take besides a plain integer, by the name it is written with.
+#: ``uint32(17)``: a NumPy integer scalar; ``[17,3]``: a list of integers (entropy);
+#: ``SeedSequence(17,spawn_key=(1,))``; ``PCG64(17)`` (or another bit generator): a bit generator
+#: passed where a seed goes (``default_rng(PCG64(17))``); ``default_rng(17)``: a Generator passed
+#: where a seed goes.
+INTEGER_DTYPES = ("int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64")
+BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
+
+
+@dataclass(frozen=True)
+class Seed:
+    """A seed that is not a plain integer: its form (``kind``) and what it is built from.
+
+    ``kind`` is ``numpy-int`` (``uint32(17)``: ``type`` names the dtype), ``entropy``
+    (``[17,3]``), ``SeedSequence`` (``spawn_key`` may be set), ``bit-generator`` (``type``
+    names it) or ``generator`` (``default_rng(17)``). Backends build it with their library
+    (:meth:`suite.backends.base.Adapter.seed_value`).
+    """
+
+    kind: str
+    value: Any
+    type: str = ""
+    spawn_key: tuple[int, ...] = ()
+
+    def __str__(self) -> str:
+        if self.kind == "entropy":
+            return _render(List(self.value))
+        if self.kind == "SeedSequence":
+            key = f",spawn_key={_render(self.spawn_key)}" if self.spawn_key else ""
+            entropy = List(self.value) if isinstance(self.value, tuple) else self.value
+            return f"SeedSequence({_render(entropy)}{key})"
+        if self.kind == "generator":
+            return f"default_rng({_render(self.value)})"
+        return f"{self.type}({_render(self.value)})"
+
+
+def _int(value: Any, text: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise CatalogError(f"seed {text!r}: {value!r} is not an integer")
+    return value
+
+
+def parse_seed(text: str) -> "int | Seed":
+    """A seed as the catalog writes it: an integer or one of the forms of :class:`Seed`."""
+    try:
+        node = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError as exc:
+        raise CatalogError(f"seed {text!r}: not a seed ({exc.msg})") from None
+    if isinstance(node, ast.List):
+        values = [_int(_literal(e, text), text) for e in node.elts]
+        if not values:
+            raise CatalogError(f"seed {text!r}: an entropy list holds at least one integer")
+        return Seed("entropy", tuple(values))
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        name = node.func.id
+        if len(node.args) != 1:
+            raise CatalogError(f"seed {text!r}: {name}(..) takes one seed")
+        inner = _literal(node.args[0], text)
+        keywords = {k.arg: _literal(k.value, text) for k in node.keywords}
+        if name == "SeedSequence" and set(keywords) <= {"spawn_key"}:
+            key = keywords.get("spawn_key", ())
+            if not isinstance(key, tuple) or not all(isinstance(k, int) for k in key):
+                raise CatalogError(f"seed {text!r}: spawn_key is a tuple of integers")
+            entropy = tuple(inner) if isinstance(inner, List) else _int(inner, text)
+            return Seed("SeedSequence", entropy, spawn_key=key)
+        if keywords:
+            raise CatalogError(f"seed {text!r}: {name}(..) takes no keyword")
+        if name in INTEGER_DTYPES:
+            return Seed("numpy-int", _int(inner, text), type=name)
+        if name in BIT_GENERATORS:
+            return Seed("bit-generator", _int(inner, text), type=name)
+        if name == "default_rng":
+            return Seed("generator", _int(inner, text))
+        raise CatalogError(f"seed {text!r}: {name}(..) is not a seed form (integer dtypes, "
+                           f"SeedSequence, {', '.join(BIT_GENERATORS)}, default_rng)")
+    return _int(_literal(node, text), text)
+
+
+def seed_kind(seed: "int | Seed") -> str:
+    """The seed's form, as regimes name it: ``int``, ``negative``, ``above-64-bits`` or a
+    :class:`Seed` kind (``numpy-int``, ``entropy``, ``SeedSequence``, ``spawn-key``...)."""
+    if isinstance(seed, Seed):
+        return "spawn-key" if seed.kind == "SeedSequence" and seed.spawn_key else seed.kind
+    if seed < 0:
+        return "negative"
+    return "above-64-bits" if seed >= 2**64 else "int"
+
+
+def _seed_tuple(value: Any, where: str) -> tuple:
     seeds = tuple(value) if isinstance(value, list) else (value,)
-    if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
-        raise CatalogError(f"{where}: a seed is an integer or a list of integers, not {value!r}")
-    return seeds
+    if not seeds:
+        raise CatalogError(f"{where}: a seed list is empty")
+    out = []
+    for s in seeds:
+        if isinstance(s, str):
+            out.append(parse_seed(s))
+        elif isinstance(s, int) and not isinstance(s, bool):
+            out.append(s)
+        else:
+            raise CatalogError(f"{where}: a seed is an integer, a seed form such as "
+                               f"'uint32(17)' or '[17,3]', or a list of them; not {s!r}")
+    return tuple(out)
+
+
+def parse_case(text: str) -> Case:
+    """A case from its id (``torch:cpu:randn(5)@17``, ``numpy.default_rng:random(5)@[17,3]``)."""
+    body, at, seeds_text = text.rpartition("@")
+    if not at:
+        raise CatalogError(f"{text!r}: a case id ends with @seed")
+    if "=" in seeds_text and not seeds_text.startswith(("SeedSequence", "[")):
+        try:
+            call = ast.parse(f"f({seeds_text})", mode="eval").body
+        except SyntaxError:
+            raise CatalogError(f"{text!r}: seeds {seeds_text!r} are not a=..,b=..") from None
+        seeds = tuple(parse_seed(ast.unparse(k.value)) for k in call.keywords)
+    else:
+        seeds = (parse_seed(seeds_text),)
+    for i, ch in enumerate(body):
+        if ch != ":":
+            continue
+        backend, rest = body[:i], body[i + 1:]
+        if backend.count("(") != backend.count(")"):
+            continue
+        try:
+            steps = parse_steps(rest, streams=len(seeds))
+        except CatalogError:
+            continue
+        device = backend.split(":", 1)[1] if backend.startswith("torch") and ":" in backend \
+            else "cpu"
+        return Case(backend, seeds, steps, device)
+    raise CatalogError(f"{text!r}: no backend:call(..) before the @")
 
 
 def load_rows(path: Path = CATALOG_PATH, *, table: str = "streams") -> list[dict]:
@@ -228,6 +359,27 @@ def load_rows(path: Path = CATALOG_PATH, *, table: str = "streams") -> list[dict
     return rows
 
 
+def _vary(row: dict, where: str) -> list[str]:
+    """The row's call texts with each ``{name}`` placeholder replaced by every value of
+    ``vary.name`` (``calls = ["rand(20,dtype={dtype})"]``, ``vary = {dtype = [...]}``)."""
+    vary = row.get("vary", {})
+    if not isinstance(vary, dict) or not all(
+            isinstance(v, list) and all(isinstance(x, str) for x in v) for v in vary.values()):
+        raise CatalogError(f"{where}: vary maps each placeholder to a list of texts")
+    out = []
+    for text in row["calls"]:
+        found = [k for k in vary if "{" + k + "}" in text]
+        unknown = set(re.findall(r"\{(\w+)\}", text)) - set(vary)
+        if unknown:
+            raise CatalogError(f"{where}: {text!r} has {{{sorted(unknown)[0]}}} and no vary "
+                               f"values for it")
+        texts = [text]
+        for key in found:
+            texts = [t.replace("{" + key + "}", v) for t in texts for v in vary[key]]
+        out += texts
+    return out
+
+
 def expand(rows: Iterable[dict], *, devices: Iterable[str] = ("cpu",)) -> list[Case]:
     """Expand grids into cases; ``{device}`` in a backend name is replaced by each device."""
     devices = tuple(devices)
@@ -243,10 +395,11 @@ def expand(rows: Iterable[dict], *, devices: Iterable[str] = ("cpu",)) -> list[C
                 targets = [(backend, pinned)] if pinned in devices else []
             else:
                 targets = [(backend, "cpu")]
+            texts = _vary(row, where)
             for name, device in targets:
                 for seed in row["seeds"]:
                     seeds = _seed_tuple(seed, where)
-                    for calls in row["calls"]:
+                    for calls in texts:
                         case = Case(name, seeds, parse_steps(calls, streams=len(seeds)), device)
                         cases.setdefault(case.id, case)
     return list(cases.values())

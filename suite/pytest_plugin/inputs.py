@@ -26,6 +26,7 @@ from suite.checks import engine
 from suite.checks.divergences import KNOWN, Condition, match_backend
 from suite.core.catalog import count_text, load_catalog, load_deep, parse_call, select
 from suite.core.provenance import installed_versions
+from suite.core.regimes import load_regimes
 from suite.core.settings import DATA
 from suite.pytest_plugin.session import RUN, Run
 
@@ -198,6 +199,17 @@ def seed_fact(run: Run) -> Iterator[Param]:
             if match_backend(row["backends"], b.name, b.device):
                 for seed in row["seeds"]:
                     yield Param((b, row, seed), f"{b.name}:seed={seed}", [b])
+
+
+@input_fixture
+def seed_refusals(run: Run) -> Iterator[Param]:
+    """``(backend, refusals)``: the seeds a backend refuses and the documented error of each
+    (``suite/data/regimes.toml [[refusal]]``), checked together: one test per backend."""
+    refusals = load_regimes().refusals
+    for b in _focused(run):
+        mine = [r for r in refusals if r.applies_to(b.name)]
+        if mine:
+            yield Param((b, mine), b.name, [b])
 
 
 @input_fixture

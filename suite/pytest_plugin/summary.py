@@ -62,6 +62,13 @@ def write(terminalreporter: Any, run: Run) -> None:
     tr.write_line("conforms: bit-identical to this environment's recorded era; matches: a new "
                   "environment giving a recorded era's values; changed: matches no era; "
                   "unrecorded: no golden yet.")
+    if run.refused:
+        tr.write_line("")
+        tr.write_line(f"{len(run.refused)} cases the installed releases refuse to draw (a dtype "
+                      "or regime newer than them, never drawn by an older release): not judged. "
+                      "First ones:")
+        for line in run.refused[:5]:
+            tr.write_line(f"  {line}")
     if run.record_mode:
         tr.write_line(run.recorder.summary())
 
@@ -72,7 +79,7 @@ def worker_output(run: Run) -> dict:
                          Counter((v.store, v.status) for v in run.verdicts).items()],
             "recorded": dict(run.recorder.outcomes), "files_written": run.recorder.files_written,
             "divergences": [[r.index, r.matched, r.differed] for r in KNOWN.rows],
-            "ran": [[g, b, n] for (g, b), n in KNOWN.ran.items()]}
+            "ran": [[g, b, n] for (g, b), n in KNOWN.ran.items()], "refused": run.refused}
 
 
 class XdistReport:
@@ -98,3 +105,4 @@ class XdistReport:
             rows[index].differed += differed
         for guarantee, backend, n in data["ran"]:
             KNOWN.ran[(guarantee, backend)] += n
+        run.refused += data.get("refused", [])

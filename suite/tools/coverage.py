@@ -191,8 +191,12 @@ def _distribution_name(call: str) -> str | None:
 
 
 def _inplace_name(call: str) -> str:
-    # normal_strided(n) is Tensor.normal_ into a non-contiguous output (backends/_torch.py).
-    return call[:-len("strided")] if call.endswith("_strided") else call
+    # normal_strided(n) and normal_transposed(4,5) are Tensor.normal_ into non-contiguous
+    # outputs (backends/_torch.py).
+    for layout in ("strided", "transposed"):
+        if call.endswith("_" + layout):
+            return call[:-len(layout)]
+    return call
 
 
 def _pandas_name(call: str) -> str | None:

@@ -118,15 +118,21 @@ def known_divergences() -> pd.DataFrame:
 
 
 def ledger_tables(ledger: Ledger, *, changed_only: bool = False) -> str:
-    """Markdown: the overview, stream changes, known divergences, uncovered calls, then one
-    cases x environments table per backend."""
+    """Markdown: the overview, stream changes, known divergences, uncovered calls and regimes,
+    then one cases x environments table per backend."""
     from suite.tools.coverage import coverage_table
+    from suite.tools.regimes import regime_table
 
     parts = ["# rngsuite ledger", "", overview(ledger).to_markdown(), "",
              "## Stream changes between neighbouring recorded releases", "",
              changes_markdown(ledger),
              "## Known divergences", "", known_divergences().to_markdown(index=False), "",
-             "## Sampling calls of the installed libraries", "", coverage_table(), ""]
+             "## Sampling calls of the installed libraries", "", coverage_table(), "",
+             "## Regimes of the installed libraries", "",
+             "Per call, the dtypes, sizes, shapes, layouts, inputs, integer spans, parameters "
+             "and seed kinds the installed release accepts (found by trying them), against the "
+             "catalog cases that cover them (`suite/data/regimes.toml`).", "",
+             regime_table(), ""]
     for backend in sorted(ledger.files):
         frame = ledger_frame(ledger, backend)
         if changed_only:
