@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from suite.checks import engine, recording
 from suite.core.ledger import HEAD, SHORT, Ledger, array_path, file_for
@@ -351,4 +352,23 @@ def test_recording_under_xdist_loses_nothing_and_reports_the_whole_run(small_gol
         "1 unchanged;" \
         in result.stdout, result.stdout
     ledger = Ledger.load(small_golden)
-    assert all(ledger.eras(c.backend, c.id) for c in chosen) and len(chosen) == 10
+    assert all(ledger.eras(c.backend, c.id) for c in chosen) and len(chosen) >= 10
+
+
+@pytest.mark.parametrize("n", [5, 1000])
+@pytest.mark.parametrize("dtype", ["bfloat16", "complex64", "complex128", "float16", "bool"])
+def test_every_catalog_dtype_round_trips_exactly(empty_ledger, dtype, n):
+    """Short draws (JSON values) and long ones (.npy arrays, never pickled) of each dtype load
+    back with the same dtype, shape and bits."""
+    from suite.core.compare import np_dtype
+
+    rng = np.random.default_rng(3)
+    values = rng.standard_normal((n, 2)) @ np.array([1.0, 1j]) if "complex" in dtype \
+        else rng.standard_normal(n)
+    draw = np.asarray(values).astype(np_dtype(dtype))
+    empty_ledger.record("torch:cpu", f"torch:cpu:x({n})@1", "env", {}, [draw])
+    empty_ledger.save()
+    (era,) = Ledger.load(empty_ledger.root).eras("torch:cpu", f"torch:cpu:x({n})@1")
+    got = Ledger.load(empty_ledger.root).full(era.values[0])
+    assert got.dtype == draw.dtype and got.shape == draw.shape
+    assert got.tobytes() == draw.tobytes()
