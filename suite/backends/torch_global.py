@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from suite.backends._torch import TORCH_CALLS, TorchAdapter, torch_module
+from suite.backends._torch import TORCH_CALLS, TorchAdapter, manual_seed, torch_module
 
 
 class TorchGlobal(TorchAdapter):
@@ -44,9 +44,8 @@ class TorchGlobal(TorchAdapter):
         return torch.random.fork_rng(devices=devices)
 
     def open(self, seeds: Sequence[int]) -> list[Any]:
-        torch = torch_module()
-        torch.manual_seed(self.seed_value(seeds[0]))
-        return [torch]
+        manual_seed(self.seed_value(seeds[0]))
+        return [torch_module()]
 
     def seed_snippet(self, seeds: Sequence[int]) -> tuple[str, list[str]]:
         return f"torch.manual_seed({self.seed_text(seeds[0])})", ["torch"]

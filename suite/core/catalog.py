@@ -121,8 +121,9 @@ class Case:
     steps: tuple[Call, ...]
     device: str = field(default="cpu", compare=False)
 
-    @property
+    @functools.cached_property
     def id(self) -> str:
+        # Cached: a run asks each case its id many times (selection, the ledger, reports).
         multi = len(self.seeds) > 1
         calls = ";".join(step.text(with_stream=multi) for step in self.steps)
         if multi:
@@ -407,7 +408,15 @@ def expand(rows: Iterable[dict], *, devices: Iterable[str] = ("cpu",)) -> list[C
 
 def load_catalog(*, devices: Iterable[str] = ("cpu",), path: Path = CATALOG_PATH) -> list[Case]:
     """All catalog cases for the given devices, in file order, without duplicates."""
-    return expand(load_rows(path), devices=devices)
+    stat = path.stat()
+    return list(_expanded(path, stat.st_mtime_ns, stat.st_size, tuple(devices)))
+
+
+@functools.lru_cache(maxsize=8)
+def _expanded(path: Path, mtime: int, size: int, devices: tuple[str, ...]) -> tuple[Case, ...]:
+    # One expansion per file version and devices: a verify asks for the catalog several times
+    # (the session, the coverage summary), and cases are immutable.
+    return tuple(expand(load_rows(path), devices=devices))
 
 
 def select(cases: Iterable[Any], patterns: Iterable[str]) -> list[Any]:
