@@ -104,6 +104,8 @@ def test_changes_of_the_committed_ledger_include_the_known_ones():
     assert found[("torch", "2.7.1", "exponential_")] == transform  # MKL dropped: pytorch#146174
     assert found[("torch", "2.2.2", "VonMises_sample")] == transform
     assert found[("numpy", "2.3.5", "wald")] == transform
+    # torch 2.12 changed rand in float16 and bfloat16 (a transform of its own), not float32's.
+    assert found[("torch", "2.12.1", "rand")] == transform
 
 
 def test_changes_tell_a_changed_bit_stream_from_a_changed_transform(releases):
@@ -116,6 +118,18 @@ def test_changes_tell_a_changed_bit_stream_from_a_changed_transform(releases):
     stream = {r.call: r["bit stream"] for _, r in frame.iterrows()}
     assert stream == {"a": "unchanged: the transform changed", "b": "changed",
                       "rand": "changed"}
+
+
+def test_half_precision_rand_is_a_transform_not_the_bit_stream(releases):
+    """rand in float16 changing while float32 rand holds is a changed transform: only rand in
+    float32 or float64 is the bit stream itself."""
+    for label in releases.files["torch:cpu"].environments:
+        newest = version_key(label.split("/")[0]) >= version_key("torch-2.10.0")
+        releases.record("torch:cpu", "torch:cpu:rand(5)@1", label, {}, _arrays(5))
+        releases.record("torch:cpu", "torch:cpu:rand(5,dtype=float16)@1", label, {},
+                        _arrays(6 if newest else 5))
+    stream = {r.call: r["bit stream"] for _, r in changes(releases).iterrows()}
+    assert stream["rand"] == "unchanged: the transform changed"
 
 
 def test_a_change_between_conditions_of_one_release_is_found(empty_ledger):

@@ -238,10 +238,11 @@ def _bit_stream(lf: EraFile, package: str, before: str, after: str, cache: dict)
     backend = lf.header["backend"]
     key = (backend, before, after)
     if key not in cache:
-        calls = BIT_STREAM_CALLS.get(package, ())
+        pattern = BIT_STREAM_CALLS.get(package)
         verdicts = set()
         for case_id, eras in lf.cases.items():
-            if call_name(backend, case_id) not in calls:
+            body = case_id[len(backend) + 1:].rsplit("@", 1)[0]
+            if pattern is None or ";" in body or not pattern.fullmatch(body):
                 continue
             era_of = {env: era for era in eras for env in era.environments}
             a, b = era_of.get(before), era_of.get(after)
