@@ -179,6 +179,8 @@ def _record(args: argparse.Namespace) -> int:
     backends = registry(devices)
     skipped: dict[str, str] = {}
     absent: Counter[str] = Counter()
+    refused: list[str] = []
+    removed: list[str] = []
     for case in cases:
         backend = backends[case.backend]
         reason = backend.unavailable()
@@ -189,16 +191,26 @@ def _record(args: argparse.Namespace) -> int:
         if missing:
             absent[missing] += 1
             continue
-        recorder.add(engine.check(case, backend, recorder.ledger))
+        try:
+            recorder.add(engine.check(case, backend, recorder.ledger))
+        except engine.Refused as exc:
+            # Nothing to record: the installed release will not draw this regime. A regime an
+            # older release drew is a removal, and fails as verify fails it.
+            drawn = engine.drawn_before(recorder.ledger, backend, case)
+            (removed if drawn else refused).append(f"{case.id}: {exc}")
     recorder.save()
     for backend, reason in skipped.items():
         print(f"skipped {backend}: {reason}")
     for reason, n in sorted(absent.items()):
         print(f"skipped {n} case{'s' if n > 1 else ''} of {reason}")
+    for line in refused:
+        print(f"refused by the installed release, not recorded: {line}")
+    for line in removed:
+        print(f"refused, yet drawn by an older release (removed in this one?): {line}")
     for message in recorder.conflicts:
         print(f"conflict: {message}")
     print(recorder.summary())
-    return EXIT_FAIL if recorder.conflicts else EXIT_OK
+    return EXIT_FAIL if recorder.conflicts or removed else EXIT_OK
 
 
 def _merge(args: argparse.Namespace) -> int:

@@ -143,6 +143,43 @@ def test_record_skips_a_call_the_release_lacks(small_golden, monkeypatch, capsys
     assert tree_digest(small_golden) == before
 
 
+def test_record_says_which_regimes_the_release_refuses(small_golden, monkeypatch, capsys):
+    """python -m suite record does not stop at a regime the installed release refuses (here
+    float16 rand, as a release without half-precision sampling would): the unrecorded case is
+    named with the library's error, the others are recorded, and nothing fails; once an older
+    release has drawn the case, the refusal fails (a regime removed)."""
+    import torch
+
+    from suite import cli
+    from suite.core.ledger import Ledger
+
+    real = torch.rand
+
+    def no_half(*args, dtype=None, **kwargs):
+        if dtype == torch.float16:
+            raise RuntimeError('"check_uniform_bounds" not implemented for \'Half\'')
+        return real(*args, dtype=dtype, **kwargs)
+
+    monkeypatch.setattr(torch, "rand", no_half)
+    glob = "torch:cpu:rand(20,dtype=*)@17"
+    code = cli.main(["record", "--ledger", str(small_golden), "--case", glob])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert ("refused by the installed release, not recorded: torch:cpu:rand(20,dtype=float16)@17: "
+            "RuntimeError: \"check_uniform_bounds\" not implemented for 'Half'") in out
+    ledger = Ledger.load(small_golden)
+    assert not ledger.eras("torch:cpu", "torch:cpu:rand(20,dtype=float16)@17")
+    assert ledger.eras("torch:cpu", "torch:cpu:rand(20,dtype=float64)@17")
+
+    monkeypatch.setattr(torch, "rand", real)
+    assert cli.main(["record", "--ledger", str(small_golden), "--case", glob]) == 0
+    monkeypatch.setattr(torch, "rand", no_half)
+    capsys.readouterr()
+    assert cli.main(["record", "--ledger", str(small_golden), "--case", glob]) == 1
+    assert "refused, yet drawn by an older release (removed in this one?): " \
+        "torch:cpu:rand(20,dtype=float16)@17" in capsys.readouterr().out
+
+
 def test_cuda_without_a_gpu_skips_with_one_reason_and_passes():
     """--device cuda on a machine without CUDA skips the CUDA backends, each with one clear
     line, runs what needs no GPU, and exits 0; CPU-pinned cases stay out of the run."""
