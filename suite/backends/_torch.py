@@ -258,8 +258,11 @@ def _wrapper(build: Callable[[Any, list], Any]):
 def _dataloader_order(h: Any, n: int, *, device: str = "cpu") -> Any:
     # The order a shuffling DataLoader yields range(n) in: the loader draws a base seed, then its
     # RandomSampler draws the permutation, both from generator= (the default generator if None).
+    # One batch of n: the sampler draws the same permutation whatever the batch size, and
+    # 1,000 batches of one cost 20x the draw (each __next__ opens a profiler range).
     torch = torch_module()
-    return torch.cat(list(torch.utils.data.DataLoader(range(n), shuffle=True, **_gen(h))))
+    return torch.cat(list(torch.utils.data.DataLoader(range(n), shuffle=True, batch_size=n,
+                                                      **_gen(h))))
 
 
 def _dataloader_consumption(h: Any, n: int, *, device: str = "cpu") -> Any:
@@ -267,14 +270,14 @@ def _dataloader_consumption(h: Any, n: int, *, device: str = "cpu") -> Any:
     # None): the base seed, the shared seed and the sampler's seed in torch 2.x. The next
     # four draws of that generator show it.
     torch = torch_module()
-    list(torch.utils.data.DataLoader(range(n), shuffle=True, **_gen(h)))
+    list(torch.utils.data.DataLoader(range(n), shuffle=True, batch_size=n, **_gen(h)))
     return torch.rand(4, **_gen(h))
 
 
 def _dataloader_epochs(h: Any, n: int, epochs: int, *, device: str = "cpu") -> Any:
     # The orders of consecutive epochs of one shuffling DataLoader: each epoch's own.
     torch = torch_module()
-    loader = torch.utils.data.DataLoader(range(n), shuffle=True, **_gen(h))
+    loader = torch.utils.data.DataLoader(range(n), shuffle=True, batch_size=n, **_gen(h))
     return torch.stack([torch.cat(list(loader)) for _ in range(epochs)])
 
 
@@ -404,13 +407,16 @@ TORCH_CALLS = {
        for name in SAMPLERS},
     "dataloader_order": CallSpec(
         _dataloader_order,
-        "torch.cat(list(torch.utils.data.DataLoader(range({args}), shuffle=True{g})))"),
+        "n = {args}; torch.cat(list(torch.utils.data.DataLoader(range(n), shuffle=True, "
+        "batch_size=n{g})))"),
     "dataloader_consumption": CallSpec(
         _dataloader_consumption,
-        "list(torch.utils.data.DataLoader(range({args}), shuffle=True{g})); torch.rand(4{g})"),
+        "n = {args}; list(torch.utils.data.DataLoader(range(n), shuffle=True, batch_size=n{g})); "
+        "torch.rand(4{g})"),
     "dataloader_epochs": CallSpec(
         _dataloader_epochs,
-        "n, e = {args}; dl = torch.utils.data.DataLoader(range(n), shuffle=True{g}); "
+        "n, e = {args}; "
+        "dl = torch.utils.data.DataLoader(range(n), shuffle=True, batch_size=n{g}); "
         "torch.stack([torch.cat(list(dl)) for _ in range(e)])"),
     "dataloader_worker_seeds": CallSpec(
         _dataloader_worker_seeds,
@@ -551,6 +557,24 @@ class TorchAdapter(Adapter):
                 yield
         finally:
             torch.set_num_threads(before)
+
+    # torch.distributions samplers take their sample shape last (<Name>_sample(*p, shape)),
+    # and a sample adds the distribution's own dimensions: the shape asked for is that argument.
+    def size_index(self, name: str) -> int | None:
+        """The position of a call's sample shape: the last argument of a distribution's."""
+        return -1 if name.endswith("_sample") else None
+
+    def requested_shape(self, call: Call, draw: np.ndarray) -> tuple[int, ...] | None:
+        if self.size_index(call.name) is not None and call.args \
+                and isinstance(call.args[-1], tuple):
+            return tuple(call.args[-1])
+        return super().requested_shape(call, draw)
+
+    def with_size(self, call: Call, size: Any) -> Call | None:
+        if self.size_index(call.name) is None or not call.args \
+                or not isinstance(call.args[-1], tuple) or not isinstance(size, tuple):
+            return None  # a sample shape is a tuple: no scalar path, no varargs
+        return Call(call.name, call.args[:-1] + (size,), call.kwargs, call.repeat, call.stream)
 
     def make(self, maker: Make) -> Any:
         args = [self._value(a) for a in maker.args]

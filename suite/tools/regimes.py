@@ -155,7 +155,8 @@ def _star_axes(axis: Axis, library: Library, calls: dict[str, list[tuple[Backend
     out = []
     for name in sorted(calls):
         examples = [(b, c) for b, c, _ in calls[name]]
-        if all(getattr(b, "size_index", lambda n: None)(name) is None for b, _ in examples):
+        # The backend's own call name (Normal_sample), not the library's (Normal).
+        if all(getattr(b, "size_index", lambda n: None)(c.name) is None for b, c in examples):
             continue
         values = []
         for v in axis.values:
