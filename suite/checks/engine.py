@@ -53,8 +53,6 @@ def check(case: Case, backend: Backend, ledger: Ledger, *, ulp: int = DEFAULT_UL
     recorded = ledger.file(case.backend)
     verdict = Verdict(case, backend, case.backend, "unrecorded", label, env, values=draws,
                       recorded=recorded.environments if recorded else {},
-                      reproduce=reproduce_line(backend.snippet(case),
-                                               variables=backend.environment_variables()),
                       record_command=record_command(backend, case.id))
     differences: dict[str, tuple | None] = {}
 
@@ -74,6 +72,11 @@ def check(case: Case, backend: Backend, ledger: Ledger, *, ulp: int = DEFAULT_UL
 
     judge(verdict, ledger.eras(case.backend, case.id), lambda era: difference(era) is None,
           closest=closest)
+    if not verdict.ok:
+        # Only a verdict that is shown needs its program (rendering it for every case cost
+        # about as much as comparing).
+        verdict.reproduce = reproduce_line(backend.snippet(case),
+                                           variables=backend.environment_variables())
     if verdict.status == "changed":
         step, comparison = difference(verdict.era)
         verdict.step, verdict.comparison = step, comparison

@@ -7,6 +7,8 @@ not depend on the global states Hypothesis seeds and restores around examples.
 
 from __future__ import annotations
 
+import functools
+
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -14,10 +16,15 @@ from suite.backends import Backend
 from suite.core.catalog import Call, parse_call
 from suite.pytest_plugin.inputs import rows_for
 
+#: Strategies are built once per backend and reused: a property draws them in every example,
+#: and building one anew (templates parsed, the strategy validated) cost more than drawing it.
+_per_backend = functools.lru_cache(maxsize=None)
+
 #: Seeds people reach for, and the ends of 32- and 64-bit ranges.
 EDGE_SEEDS = (0, 1, 17, 42, 2**31 - 1, 2**32 - 1, 2**32, 2**63 - 1, 2**64 - 1)
 
 
+@_per_backend
 def seeds(backend: Backend) -> st.SearchStrategy[int]:
     """Valid seeds for the backend: its edges first, then anything in its range."""
     lo, hi = backend.seed_range
@@ -25,6 +32,7 @@ def seeds(backend: Backend) -> st.SearchStrategy[int]:
     return st.one_of(st.sampled_from(edges), st.integers(lo, hi))
 
 
+@_per_backend
 def seed_pairs(backend: Backend) -> st.SearchStrategy[tuple[int, int]]:
     """Two different valid seeds; often close ones (one bit, or 2**32, apart) where aliasing hides."""
     lo, hi = backend.seed_range
@@ -42,10 +50,12 @@ def _templates(section: str, backend: Backend) -> list[str]:
     return [c for row in rows_for(section, backend.name, backend.device) for c in row["calls"]]
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def _filled(template: str, **fields: object) -> Call:
     return parse_call(template.format(**fields))
 
 
+@_per_backend
 def sized_calls(backend: Backend, *, min_n: int = 0, max_n: int = 40,
                 n: st.SearchStrategy[int] | None = None) -> st.SearchStrategy[Call]:
     """A sized call the backend has, with n elements."""
@@ -54,12 +64,14 @@ def sized_calls(backend: Backend, *, min_n: int = 0, max_n: int = 40,
     return st.tuples(st.sampled_from(templates), sizes).map(lambda p: _filled(p[0], n=p[1]))
 
 
+@_per_backend
 def sized_template(backend: Backend) -> st.SearchStrategy[str]:
     """A sized call template (``randn({n})``) the backend has."""
     return st.sampled_from([t for t in _templates("sized", backend)
                             if backend.supports(_filled(t, n=1))])
 
 
+@_per_backend
 def shaped_calls(backend: Backend) -> st.SearchStrategy[Call]:
     """A call with a shape (0-size and up to 3-D) and dtype; sized calls where there is no shape."""
     templates = _templates("shaped", backend)
@@ -77,16 +89,23 @@ def shaped_calls(backend: Backend) -> st.SearchStrategy[Call]:
 
 def shape_templates(backend: Backend) -> list[str]:
     """The backend's shaped call templates that take a shape (``rand({shape})``), not just n."""
-    return [t for t in _templates("shaped", backend) if "{shape}" in t]
+    return list(_shape_templates(backend))
 
 
+@_per_backend
+def _shape_templates(backend: Backend) -> tuple[str, ...]:
+    return tuple(t for t in _templates("shaped", backend) if "{shape}" in t)
+
+
+@_per_backend
 def reshaped_calls(backend: Backend) -> st.SearchStrategy[tuple[str, tuple[int, ...]]]:
     """A shape template the backend has and a shape of 2 or 3 dimensions (up to 216 elements:
     torch's vectorised normal path starts at 16)."""
     shapes = hnp.array_shapes(min_dims=2, max_dims=3, min_side=1, max_side=6)
-    return st.tuples(st.sampled_from(shape_templates(backend)), shapes)
+    return st.tuples(st.sampled_from(_shape_templates(backend)), shapes)
 
 
+@_per_backend
 def call_sequences(backend: Backend, *, min_size: int = 0,
                    max_size: int = 4) -> st.SearchStrategy[list[Call]]:
     """A few calls in a row, with small odd sizes that leave half a Gaussian pair cached."""
@@ -98,6 +117,7 @@ def call_sequences(backend: Backend, *, min_size: int = 0,
     return st.lists(one, min_size=min_size, max_size=max_size)
 
 
+@_per_backend
 def probe(backend: Backend) -> Call:
     """The backend's probe: a draw two different streams never share."""
     (row,) = rows_for("probe", backend.name, backend.device)

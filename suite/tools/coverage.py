@@ -227,13 +227,14 @@ def _available(library: Library) -> list[str] | None:
 
 def covered(library: Library, cases: Iterable[Case]) -> set[str]:
     """The library names the catalog's rows for this library's backends call."""
-    names = set()
+    # Call names per backend first: a few dozen backends to match, not every case.
+    calls: dict[str, set[str]] = {}
     for case in cases:
-        if any(fnmatch.fnmatchcase(case.backend, glob) for glob in library.backends):
-            for step in case.steps:
-                name = library.name_of(step.name)
-                if name is not None:
-                    names.add(name)
+        calls.setdefault(case.backend, set()).update(step.name for step in case.steps)
+    names = set()
+    for backend, steps in calls.items():
+        if any(fnmatch.fnmatchcase(backend, glob) for glob in library.backends):
+            names.update(n for step in steps if (n := library.name_of(step)) is not None)
     return names
 
 
