@@ -23,6 +23,9 @@ A call counts as covered when a catalog row of one of the library's backends cal
 catalog's conventions: ``init_normal_`` is ``nn.init.normal_``, ``Normal_sample`` is
 ``distributions.Normal``, ``DataFrame_sample`` is ``DataFrame.sample``.
 
+Calls are one measure; the regimes inside each call (dtypes, sizes, shapes, layouts, spans,
+parameters, seed forms) are counted by :mod:`suite.tools.regimes` on the same libraries.
+
 Use::
 
     python -c 'from suite.tools.coverage import coverage_table; print(coverage_table())'
