@@ -42,6 +42,15 @@ def manual_seed(seed: int) -> None:
     _SEEDER.submit(torch_module().manual_seed, seed).result()
 
 
+def _forget_seeder() -> None:
+    # A forked child (a DataLoader worker) has no copy of the helper thread: it starts its own.
+    global _SEEDER
+    _SEEDER = None
+
+
+os.register_at_fork(after_in_child=_forget_seeder)
+
+
 def _gen(h: Any) -> dict[str, Any]:
     """``generator=`` for a torch.Generator stream; nothing for the global stream."""
     return {} if h is None or _is_module(h) else {"generator": h}
