@@ -97,6 +97,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="the package whose releases are searched")
     bisect.add_argument("--since", metavar="VERSION", help="the oldest release to consider")
     bisect.add_argument("--until", metavar="VERSION", help="the newest release to consider")
+    bisect.add_argument("--patches", action="store_true",
+                        help="every patch release, not only the newest of each minor (to name "
+                             "the exact release within the minors a first bisect found)")
     gpu = sub.add_parser("gpu", help="the GPU runner's checks: is CUDA usable here (--check, "
                                      "exit 3 if not), and this GPU's shard name")
     what = gpu.add_mutually_exclusive_group(required=True)
@@ -344,7 +347,8 @@ def _bisect(args: argparse.Namespace) -> int:
     if split is None:
         raise LookupError(f"{case.backend} streams do not depend on {args.package}")
     lf = Ledger.load(Path(args.ledger)).files.get(case.backend)
-    versions = bs.minor_releases(args.package, since=args.since, until=args.until)
+    versions = bs.releases(args.package, since=args.since, until=args.until,
+                           patches=args.patches)
     print(f"{args.package} releases: {', '.join(versions)}")
 
     def draw(version: str):

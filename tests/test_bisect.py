@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from suite.tools.bisect import arrays_from_json, bisect
+from suite.tools.bisect import arrays_from_json, bisect, choose
 
 from conftest import run_cli
 
@@ -53,3 +53,13 @@ def test_bisect_unknown_case_exits_2():
     """An unknown case is bad input."""
     result = run_cli("bisect", "torch:cpu:nosuch(5)@1", "--package", "torch")
     assert result.returncode == 2 and "unknown case" in result.stderr
+
+
+def test_releases_are_the_newest_patch_of_each_minor_or_every_patch():
+    """Bisect searches the newest patch of each minor release; with --patches every release in
+    the range, so that the exact release within a changed minor can be named."""
+    finals = ["2.11.0", "2.12.0", "2.10.0", "2.12.1", "2.9.1", "2.9.0", "2.13.0"]
+    assert choose(finals) == ["2.9.1", "2.10.0", "2.11.0", "2.12.1", "2.13.0"]
+    assert choose(finals, since="2.11", until="2.12.1", patches=True) == \
+        ["2.11.0", "2.12.0", "2.12.1"]
+    assert choose(finals, since="2.10", until="2.12") == ["2.10.0", "2.11.0"]

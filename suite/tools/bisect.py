@@ -1,7 +1,7 @@
 """Bisect: the first release of a package whose draws for a case differ from the release before.
 
-Releases are the newest patch of each minor release on PyPI (``--since``/``--until`` bound
-them). Each probe installs one release into a throwaway virtual environment with uv (uv's cache
+Releases are the newest patch of each minor release on PyPI, or every patch with
+``--patches`` (``--since``/``--until`` bound them). Each probe installs one release into a throwaway virtual environment with uv (uv's cache
 makes a re-install quick) next to this checkout of rngsuite, and draws the case there
 (``python -m suite draw``). Assuming one change in the range, the search needs about log2(n)
 installs; releases the ledger already records are read from it instead of installed.
@@ -31,23 +31,34 @@ COMPANIONS: dict[str, Callable[[str], list[str]]] = {
 }
 
 
-def minor_releases(package: str, *, since: str | None = None,
-                   until: str | None = None) -> list[str]:
-    """The newest final patch of each minor release on PyPI, oldest first."""
+def releases(package: str, *, since: str | None = None, until: str | None = None,
+             patches: bool = False) -> list[str]:
+    """The package's final releases on PyPI with CPython 3.11 wheels, oldest first: the newest
+    patch of each minor release, or with ``patches`` every one (to name the exact release once
+    the minor is known)."""
     with urllib.request.urlopen(f"https://pypi.org/pypi/{package}/json", timeout=60) as r:
-        releases = json.load(r)["releases"]
-    finals = [v for v, files in releases.items()
+        found = json.load(r)["releases"]
+    finals = [v for v, files in found.items()
               if re.fullmatch(r"\d+\.\d+\.\d+", v) and files
               and any("cp311" in f["filename"] or "py3" in f["filename"] for f in files)]
-    newest: dict[tuple, str] = {}
-    for v in sorted(finals, key=release):
-        newest[tuple(int(p) for p in v.split(".")[:2])] = v
-    chosen = sorted(newest.values(), key=release)
+    return choose(finals, since=since, until=until, patches=patches)
+
+
+def choose(finals: list[str], *, since: str | None = None, until: str | None = None,
+           patches: bool = False) -> list[str]:
+    """Of final release numbers: the newest patch of each minor (every one with ``patches``)
+    from ``since`` to ``until``, oldest first."""
+    ordered = sorted(finals, key=release)
+    if not patches:
+        newest: dict[tuple, str] = {}
+        for v in ordered:
+            newest[tuple(int(p) for p in v.split(".")[:2])] = v
+        ordered = sorted(newest.values(), key=release)
     if since:
-        chosen = [v for v in chosen if release(v) >= release(since)]
+        ordered = [v for v in ordered if release(v) >= release(since)]
     if until:
-        chosen = [v for v in chosen if release(v) <= release(until)]
-    return chosen
+        ordered = [v for v in ordered if release(v) <= release(until)]
+    return ordered
 
 
 def draw_in_fresh_env(package: str, version: str, case_id: str) -> list[np.ndarray]:
