@@ -70,7 +70,7 @@ def test_introspection_finds_what_docstrings_miss(public):
 def test_a_call_removed_from_the_catalog_shows_up(tmp_path, current):
     """Rows taken out of a copy of the catalog make their calls uncovered, per library."""
     text = CATALOG_PATH.read_text()
-    for pattern in (r'"zipf\(2\.0,[^"]+\)",?', r'"init_orthogonal_\(ones\([\d,]+\)\)",?',
+    for pattern in (r'"zipf\(2\.0,[^"]+\)",?', r'"init_orthogonal_\(ones\([^"]*\)\)",?',
                     r'"Normal_sample\(0\.0,1\.0,[^"]+\)",?', r'"Series_sample\([^"]*\)",?',
                     r'"vonmisesvariate\(0\.0,4\.0\)\*\d+",?'):
         text, n = re.subn(pattern, "", text)
