@@ -100,6 +100,11 @@ class Backend(Protocol):
         """A context manager under which the library draws with ``n`` threads."""
 
 
+#: Where a seed form's constructor lives, for a snippet (an entropy list needs none).
+_SEED_NAMESPACE = {"numpy-int": "np.", "SeedSequence": "np.random.",
+                   "bit-generator": "np.random.", "generator": "np.random."}
+
+
 @functools.lru_cache(maxsize=None)
 def _thread_pools() -> Any:
     """The process's thread pools, found once (threadpoolctl scans the loaded libraries: a few
@@ -157,20 +162,11 @@ class Adapter:
         raise CatalogError(f"{self.name}: no seed form {seed.kind!r}")
 
     def seed_text(self, seed: "int | Seed") -> str:
-        """The seed as Python source in a snippet (``np.uint32(17)``, ``[17, 3]``)."""
+        """The seed as Python source in a snippet (``np.uint32(17)``, ``[17,3]``): the catalog's
+        own text of the form, which is Python, with the NumPy namespace it is built in."""
         if not isinstance(seed, Seed):
             return repr(seed)
-        if seed.kind == "numpy-int":
-            return f"np.{seed.type}({seed.value})"
-        if seed.kind == "entropy":
-            return repr(list(seed.value))
-        if seed.kind == "SeedSequence":
-            entropy = list(seed.value) if isinstance(seed.value, tuple) else seed.value
-            key = f", spawn_key={seed.spawn_key!r}" if seed.spawn_key else ""
-            return f"np.random.SeedSequence({entropy!r}{key})"
-        if seed.kind == "bit-generator":
-            return f"np.random.{seed.type}({seed.value})"
-        return f"np.random.default_rng({seed.value})"
+        return _SEED_NAMESPACE.get(seed.kind, "") + str(seed)
 
     @staticmethod
     def stream_names(seeds: Sequence[int], prefix: str) -> list[str]:

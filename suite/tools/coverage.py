@@ -184,6 +184,10 @@ class Library:
     backends: tuple[str, ...]  # globs on backend names
     name_of: Callable[[str], str | None] = lambda call: call  # catalog call -> library name
 
+    def owns(self, backend: str) -> bool:
+        """Whether a backend (by name) draws from this library."""
+        return any(fnmatch.fnmatchcase(backend, glob) for glob in self.backends)
+
 
 def _init_name(call: str) -> str | None:
     return call[len("init_"):] if call.startswith("init_") else None
@@ -236,7 +240,7 @@ def covered(library: Library, cases: Iterable[Case]) -> set[str]:
         calls.setdefault(case.backend, set()).update(step.name for step in case.steps)
     names = set()
     for backend, steps in calls.items():
-        if any(fnmatch.fnmatchcase(backend, glob) for glob in library.backends):
+        if library.owns(backend):
             names.update(n for step in steps if (n := library.name_of(step)) is not None)
     return names
 

@@ -90,11 +90,7 @@ def _draw(backend: Backend, steps: tuple[Call, ...], seed: Any = PROBE_SEED) -> 
 
 
 def _library_backends(library: Library, backends: dict[str, Backend]) -> list[Backend]:
-    import fnmatch
-
-    return [b for name, b in backends.items()
-            if any(fnmatch.fnmatchcase(name, g) for g in library.backends)
-            and b.unavailable() is None]
+    return [b for name, b in backends.items() if library.owns(name) and b.unavailable() is None]
 
 
 class _Measure:

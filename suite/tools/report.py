@@ -222,9 +222,14 @@ def upgrade_markdown(ledger: Ledger, old: Spec, new: Spec, *, ulp: int = DEFAULT
 
 
 # ------------------------------------------------------------------------------ changes
+def call_body(backend: str, case_id: str) -> str:
+    """``torch:cpu:randn(1000)@17`` -> ``randn(1000)``: the calls, without backend and seed."""
+    return case_id[len(backend) + 1:].rsplit("@", 1)[0]
+
+
 def call_name(backend: str, case_id: str) -> str:
     """``torch:cpu:randn(1000)@17`` -> ``randn``; several steps join with ``;``."""
-    body = case_id[len(backend) + 1:].rsplit("@", 1)[0]
+    body = call_body(backend, case_id)
     names = dict.fromkeys(step.split("(", 1)[0].split(".")[-1] for step in body.split(";"))
     return ";".join(names)
 
@@ -241,7 +246,7 @@ def _bit_stream(lf: EraFile, package: str, before: str, after: str, cache: dict)
         pattern = BIT_STREAM_CALLS.get(package)
         verdicts = set()
         for case_id, eras in lf.cases.items():
-            body = case_id[len(backend) + 1:].rsplit("@", 1)[0]
+            body = call_body(backend, case_id)
             if pattern is None or ";" in body or not pattern.fullmatch(body):
                 continue
             era_of = {env: era for era in eras for env in era.environments}
