@@ -53,12 +53,22 @@ def timed(fn) -> tuple[float, object]:
     return time.perf_counter() - start, result
 
 
+def _drawable(backend, case) -> bool:
+    """Whether the installed release draws the case (verify counts the others as refused)."""
+    try:
+        engine.draw(backend, case)
+    except engine.Refused:
+        return False
+    return True
+
+
 def in_process(repeat: int) -> dict:
     """Ledger load, draw-all and check-all times (lists of seconds), and the check/draw ratios."""
     cases = load_catalog()
     backends = registry()
     cases = [c for c in cases if backends[c.backend].unavailable() is None]
     ledger = Ledger.load(ROOT / "golden")
+    cases = [c for c in cases if _drawable(backends[c.backend], c)]
     verdicts = [engine.check(c, backends[c.backend], ledger) for c in cases]  # warm-up
     out = {"cases": len(cases), "not_ok": sum(not v.ok for v in verdicts),
            "load": [], "draw": [], "check": [], "ratio": []}

@@ -5,6 +5,7 @@ exactly as the uninterrupted run."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, strategies as st
 
 from suite.core.catalog import parse_call
@@ -13,6 +14,9 @@ from suite.pytest_plugin import fresh_process
 from suite.pytest_plugin import strategies as hh
 from suite.pytest_plugin.inputs import rows_for
 from suite.pytest_plugin.property_checks import check_resumed_children
+
+# Started ahead of the tests (the plugin's collection hook), so its imports overlap them.
+pytestmark = pytest.mark.fresh_process
 
 
 @given(data=st.data())

@@ -6,7 +6,11 @@ pickled by this run and read back by its own child, never a file of the ledger. 
 restoring, the child seeds the stream with another seed, so a restore that leaves anything of
 the stream's old state in place shows.
 
-    python -m suite.pytest_plugin.fresh_process    (started by FreshProcess; reads requests)
+    python -m suite.pytest_plugin.fresh_process [DEVICE...]   (started by FreshProcess)
+
+The session starts it as soon as it has collected a test marked ``fresh_process``, so that the
+child imports torch and the other libraries while the first tests run, not when the first
+resume waits for it.
 """
 
 from __future__ import annotations
@@ -36,11 +40,12 @@ def _receive(stream: BinaryIO) -> Any:
     return pickle.loads(stream.read(n))
 
 
-def shared() -> "FreshProcess":
-    """The run's one child process, started at first use and stopped when the run ends."""
+def shared(devices: tuple[str, ...] = ("cpu",)) -> "FreshProcess":
+    """The run's one child process, started at first use (with the backends of ``devices``
+    ready) and stopped when the run ends."""
     global _SHARED
     if _SHARED is None or _SHARED.proc.poll() is not None:
-        _SHARED = FreshProcess()
+        _SHARED = FreshProcess(devices)
         atexit.register(_SHARED.close)
     return _SHARED
 
@@ -51,9 +56,9 @@ _SHARED: "FreshProcess | None" = None
 class FreshProcess:
     """The child process, started once and given one resume after another."""
 
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE)
+    def __init__(self, devices: tuple[str, ...] = ("cpu",)) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", __name__, *devices],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 
     def resume(self, backend: Any, saved: Any, calls: list[str], *, how: str = "state",
                other_seed: int, spawn: tuple[str, int, str] | None = None) -> list:
@@ -74,11 +79,22 @@ class FreshProcess:
             self.proc.wait(timeout=60)
 
 
-def _serve() -> None:
+def _serve(devices: list[str]) -> None:
     from suite.backends import registry
     from suite.core.catalog import parse_call
 
     backends: dict[tuple[str, str], Any] = {}
+    # Ready before the first request: every backend's library imported and a stream opened
+    # once (importing torch alone takes seconds). A backend that fails here is left to fail
+    # at its first request, where the parent reports it; a device without one is skipped.
+    for device in devices:
+        for name, backend in registry([device]).items():
+            backends[name, device] = backend
+            if backend.unavailable() is None:
+                try:
+                    backend.open([1])
+                except Exception:  # noqa: BLE001 -- reported at the first real request
+                    pass
     while True:
         try:
             name, device, saved, how, calls, other_seed, spawn = _receive(sys.stdin.buffer)
@@ -101,4 +117,4 @@ def _serve() -> None:
 
 
 if __name__ == "__main__":
-    _serve()
+    _serve(sys.argv[1:])

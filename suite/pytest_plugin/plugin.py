@@ -15,6 +15,7 @@ checks.
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import os
 from pathlib import Path
@@ -30,7 +31,7 @@ from suite.core.compare import DEFAULT_ULP
 from suite.core.ledger import Ledger
 from suite.core.settings import (DEFAULT_LEDGER, EXIT_BAD_INPUT, EXIT_INTERNAL, BadInput,
                                  resolve_devices)
-from suite.pytest_plugin import inputs, summary
+from suite.pytest_plugin import fresh_process, inputs, summary
 from suite.pytest_plugin.inputs import *  # noqa: F401,F403  (the input fixtures, by name)
 from suite.pytest_plugin.session import RUN, Run
 
@@ -48,7 +49,8 @@ PROFILE_VARIABLE = "RNGSUITE_HYPOTHESIS_PROFILE"
 
 #: What ``suite/conftest.py`` hands to pytest: the hooks, the session fixture, the inputs.
 __all__ = ["pytest_addoption", "pytest_configure", "pytest_report_header",
-           "pytest_generate_tests", "pytest_sessionfinish", "pytest_terminal_summary",
+           "pytest_generate_tests", "pytest_collection_finish", "pytest_sessionfinish",
+           "pytest_terminal_summary", "pytest_unconfigure",
            "rngsuite", *inputs.INPUTS]
 #: Set to ``nightly`` to run the deep streams' nightly tier without the nightly profile.
 DEEP_VARIABLE = "RNGSUITE_DEEP"
@@ -111,8 +113,15 @@ def _profile(config: pytest.Config) -> str:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "fresh_process: restores checkpoints in a second Python "
+                                       "process, started as soon as such a test is collected")
     if not hasattr(config.option, "ledger"):
         return
+    # Set-up (importing torch, reading the ledger, collecting) makes millions of objects that
+    # live as long as the run, and the garbage collector's full passes kept walking them
+    # (about 0.5 s of set-up, 0.7 s more during the checks): collect nothing until the
+    # collection ends, then freeze what is there (pytest_collection_finish).
+    gc.disable()
     profile = _profile(config)
     if getattr(config.option, "hypothesis_profile", None) is None:
         try:
@@ -161,6 +170,28 @@ def rngsuite(request: pytest.FixtureRequest) -> Run:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     inputs.parametrize(metafunc)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    run = session.config.stash.get(RUN, None)
+    if run is None:
+        return
+    # The resume tests' child process imports torch (seconds) while the first tests run. Not
+    # under xdist: every worker collects every test, and a child per worker would compete
+    # with the workers for the cores; there it starts at its first use.
+    config = session.config
+    wanted = any(item.get_closest_marker("fresh_process") for item in session.items)
+    if wanted and not hasattr(config, "workerinput") and not config.option.collectonly:
+        fresh_process.shared(tuple(run.devices))
+    # What is alive now -- torch, the ledger, the catalog, the collected tests -- lives until
+    # the run ends: frozen, the garbage collector's passes no longer walk it.
+    gc.freeze()
+    gc.enable()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    # Where the collection never finished (bad input, an interrupted run).
+    gc.enable()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
