@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
                             help="run the conformance suite (pytest) and print its report")
     verify.add_argument("--record", action="store_true",
                         help="add this environment to the ledger instead of failing")
+    verify.add_argument("--compiled", action="store_true",
+                        help="also the compiled tier: the torch.compile backends (compiling "
+                             "takes seconds a call)")
     verify.add_argument("--ulp", type=int, default=DEFAULT_ULP, metavar="N",
                         help="differences up to N ULP are classed 'within N ULP'")
     verify.add_argument("--profile", choices=("dev", "ci", "nightly"), default=None,
@@ -138,6 +141,8 @@ def _verify(args: argparse.Namespace) -> int:
     argv += [f"--case={c}" for c in args.case]
     if args.record:
         argv.append("--record")
+    if args.compiled:
+        argv.append("--compiled")
     if args.profile:
         argv.append(f"--hypothesis-profile={args.profile}")
     code = int(pytest.main(argv + list(args.pytest_args)))

@@ -15,7 +15,7 @@ _MOST_REFUSED = 0.02
 
 def test_every_backend_satisfies_the_protocol(backends):
     """Each registered adapter implements the Backend protocol and names its provenance."""
-    assert len(backends) == 15
+    assert len(backends) == 19
     for backend in backends.values():
         assert isinstance(backend, Backend)
         assert backend.library in backend.provenance_keys()

@@ -160,6 +160,21 @@ KILL_TABLE = {
         ("test_golden[torch:cpu:uniform_transposed]",
          "test_golden[torch.Generator:cpu:uniform_transposed]"),
         ("torch:cpu:uniform_transposed(4,5)@17: stream changed",)),
+    # --- compiled code (the compiled tier; --case selects its backends) -----------------------
+    "inductor_fallback_random_ignored": Fault(
+        ("torch.compile[inductor,fallback_random]:cpu:rand(5)@17",),
+        "golden or compiled_draws_what_eager",
+        ("test_golden[torch.compile[inductor,fallback_random]:cpu:rand]",
+         "test_compiled_draws_what_eager_draws[torch.compile[inductor,fallback_random]:cpu]"),
+        ("torch.compile[inductor,fallback_random]:cpu:rand(5)@17: stream changed",
+         "compiled_equals_eager: torch.compile[inductor,fallback_random]:cpu: draw 1 differs")),
+    "compiled_draw_keeps_state": Fault(
+        ("torch.compile[aot_eager]:cpu:rand(5);rand(5)@17",),
+        "golden or move_the_generator",
+        ("test_golden[torch.compile[aot_eager]:cpu:rand]",
+         "test_compiled_draws_move_the_generator_on[torch.compile[aot_eager]:cpu]"),
+        ("torch.compile[aot_eager]:cpu:rand(5);rand(5)@17: stream changed",
+         "compiled_advances: torch.compile[aot_eager]:cpu: the two streams are identical")),
     # --- a release that lost a sampler -----------------------------------------------------
     "torch_drops_vonmises": Fault(
         ("torch:cpu:VonMises_sample(0.0,4.0,(5,))@17",), "golden",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from suite.backends import (numpy_generator, numpy_global, numpy_randomstate, pandas_sample,
-                            python_random, torch_generator, torch_global)
+                            python_random, torch_compiled, torch_generator, torch_global)
 from suite.backends.base import Adapter, Backend, CallSpec
 
 __all__ = ["Adapter", "Backend", "CallSpec", "registry"]
@@ -22,5 +22,6 @@ def registry(devices: Iterable[str] = ("cpu",)) -> dict[str, Backend]:
                             *numpy_generator.BACKENDS, *python_random.BACKENDS,
                             *pandas_sample.BACKENDS]
     for device in devices:
-        found += torch_global.backends(device) + torch_generator.backends(device)
+        found += (torch_global.backends(device) + torch_generator.backends(device)
+                  + torch_compiled.backends(device))
     return {b.name: b for b in found}

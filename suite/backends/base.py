@@ -47,6 +47,7 @@ class Backend(Protocol):
     spawn_kinds: tuple[str, ...]
     checkpoints: tuple[str, ...]
     threaded: bool
+    tier: str | None
 
     def unavailable(self) -> str | None:
         """Why this backend cannot run here, or None when it can."""
@@ -123,6 +124,9 @@ class Adapter:
     max_streams: ClassVar[int] = 1
     #: Whether the library can draw with several threads (thread pools, intra-op threads).
     threaded: ClassVar[bool] = True
+    #: A backend whose checks cost far more than their draws (compiling) runs only in its tier
+    #: (``python -m suite verify --compiled``); None: in every verify.
+    tier: ClassVar[str | None] = None
     #: The global state this backend draws from ("numpy.random"), or None for independent objects.
     owner: str | None = None
     #: Seeds every entry point of this backend accepts, inclusive.
@@ -202,6 +206,11 @@ class Adapter:
     def call_context(self) -> dict[str, Any]:
         """Keyword arguments every call of this backend receives (torch: its device)."""
         return {}
+
+    def snippet_value(self, value: str) -> str:
+        """A call's value expression as the snippet evaluates it (a compiled backend wraps it
+        in ``torch.compile``)."""
+        return value
 
     def template_fields(self, handle: str) -> dict[str, str]:
         """Extra snippet fields (torch adds its ``generator=`` and ``device=`` arguments)."""
@@ -366,6 +375,7 @@ class Adapter:
                                         kw_=f", {kw}" if kw else "",
                                         **self.template_fields(handle))
             *statements, value = [s.strip() for s in text.split(";")]
+            value = self.snippet_value(value)
             if call.repeat != 1:
                 if statements:
                     raise CatalogError(f"{case.id}: {call.name} cannot be repeated with '*'")

@@ -9,21 +9,20 @@ xfails files.
 from __future__ import annotations
 
 import ast
-import fnmatch
 import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from suite.core.catalog import CatalogError
+from suite.core.catalog import CatalogError, glob_match
 from suite.core.settings import DATA
 
 DIVERGENCES_PATH = DATA / "divergences.toml"
 
-#: Names a condition may use.
-VARIABLES = ("n", "k", "a", "b", "dtype", "how", "checkpoint", "device", "numpy", "torch",
-             "python")
+#: Names a condition may use (``library``: which library's draws, "python" or "numpy").
+VARIABLES = ("n", "k", "a", "b", "dtype", "how", "checkpoint", "device", "library", "numpy",
+             "torch", "python")
 _NODES = (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub,
           ast.Compare, ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn,
           ast.BinOp, ast.Mod, ast.Pow, ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Name,
@@ -57,7 +56,7 @@ class Condition:
 
 
 def match_backend(patterns: Iterable[str], backend: str, device: str = "cpu") -> bool:
-    return any(fnmatch.fnmatchcase(backend, p.replace("{device}", device)) for p in patterns)
+    return any(glob_match(backend, p.replace("{device}", device)) for p in patterns)
 
 
 @dataclass

@@ -16,7 +16,6 @@ for cases, ``[[deep]]`` for deep cases.
 from __future__ import annotations
 
 import ast
-import fnmatch
 import functools
 import math
 import re
@@ -419,12 +418,25 @@ def _expanded(path: Path, mtime: int, size: int, devices: tuple[str, ...]) -> tu
     return tuple(expand(load_rows(path), devices=devices))
 
 
+@functools.lru_cache(maxsize=None)
+def _glob(pattern: str) -> "re.Pattern[str]":
+    return re.compile("".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch)
+                              for ch in pattern) + r"\Z", re.S)
+
+
+def glob_match(name: str, pattern: str) -> bool:
+    """Whether a case id or backend name matches a glob: ``*`` and ``?`` are the wildcards,
+    and brackets are themselves -- ids hold them (``torch.compile[inductor]:cpu``,
+    ``@[17,3]``), where fnmatch would read a character class."""
+    return _glob(pattern).match(name) is not None
+
+
 def select(cases: Iterable[Any], patterns: Iterable[str]) -> list[Any]:
     """Cases (or deep cases) whose id matches any glob pattern (all when there is no pattern)."""
     patterns = list(patterns)
     if not patterns:
         return list(cases)
-    return [c for c in cases if any(fnmatch.fnmatchcase(c.id, p) for p in patterns)]
+    return [c for c in cases if any(glob_match(c.id, p) for p in patterns)]
 
 
 # ------------------------------------------------------------------------------ deep cases

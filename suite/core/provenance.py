@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
+import os
 import platform
 import re
+import shutil
+import subprocess
 import sys
 from typing import Any, Iterable
 
@@ -120,6 +123,8 @@ def environment(device: str = "cpu") -> dict[str, Any]:
         "gpu_sms": None,
         "gpu_threads_per_sm": None,
         "pandas": _version("pandas"),
+        # What Inductor builds its CPU kernels with (torch.compile backends' streams).
+        "cxx": cxx_compiler(),
     }
     if _version("torch") is not None:
         import torch
@@ -134,6 +139,26 @@ def environment(device: str = "cpu") -> dict[str, Any]:
             # With the SM count, what sizes the launch grid of torch's sampling kernels.
             env["gpu_threads_per_sm"] = props.max_threads_per_multi_processor
     return env
+
+
+@functools.lru_cache(maxsize=None)
+def cxx_compiler() -> str | None:
+    """The C++ compiler Inductor builds CPU code with, as ``g++-12.2.0``; None without one."""
+    # Inductor runs $CXX if set, else the first of these it finds (torch/_inductor/cpp_builder.py).
+    names = [os.environ["CXX"]] if os.environ.get("CXX") else ["g++", "c++", "clang++"]
+    for name in names:
+        path = shutil.which(name)
+        if path is None:
+            continue
+        try:
+            out = subprocess.run([path, "--version"], capture_output=True, text=True,
+                                 timeout=30).stdout
+        except (OSError, subprocess.SubprocessError):
+            continue
+        # "g++ (Debian 12.2.0-14) 12.2.0" -> "g++-12.2.0"
+        words = out.splitlines()[0].split() if out.strip() else ["unknown"]
+        return f"{os.path.basename(name)}-{words[-1]}"
+    return None
 
 
 def label(env: dict[str, Any], keys: Iterable[str]) -> str:

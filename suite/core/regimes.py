@@ -9,7 +9,6 @@ holds the pure parts of measuring a catalog call: bands, shapes, spans, layouts,
 
 from __future__ import annotations
 
-import fnmatch
 import math
 import re
 import tomllib
@@ -17,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from suite.core.catalog import CatalogError, Call, Make, parse_call, parse_literal, parse_seed
+from suite.core.catalog import (CatalogError, Call, Make, glob_match, parse_call, parse_literal,
+                                 parse_seed)
 from suite.core.compare import DTYPES
 from suite.core.settings import DATA
 
@@ -89,7 +89,7 @@ class Refusal:
             return parse_literal(self.seed)
 
     def applies_to(self, backend: str) -> bool:
-        return any(fnmatch.fnmatchcase(backend, g) for g in self.backends)
+        return any(glob_match(backend, g) for g in self.backends)
 
     @property
     def id(self) -> str:

@@ -63,8 +63,10 @@ class Param:
     skip: str | None = None
 
     def pytest_param(self) -> Any:
-        reasons = [f"{b.name}: {r}" for b in self.involves if (r := b.unavailable())]
-        reasons += [self.skip] if self.skip else []
+        # The input's own reason first: asking a backend whether it is available can cost
+        # (the compiled tier builds a probe), and an input skipped anyway need not ask.
+        reasons = [self.skip] if self.skip else [
+            f"{b.name}: {r}" for b in self.involves if (r := b.unavailable())]
         return pytest.param(self.value, id=self.id,
                             marks=[pytest.mark.skip(reason=reasons[0])] if reasons else [])
 
@@ -216,20 +218,41 @@ def seed_refusals(run: Run) -> Iterator[Param]:
 def divergence_witness(run: Run) -> Iterator[Param]:
     """``(backend, row, call)``: each known divergence (``suite/data/divergences.toml``) on each
     backend it names, with its witness example's call; a row about other releases is skipped."""
+    every = [b for b in run.backends.values() if run.focus is None or b.name in run.focus]
     for row in KNOWN.rows:
-        for b in _focused(run):
+        for b in every:
             if not match_backend(row.backends, b.name, b.device):
                 continue
             # An unavailable backend is not asked which calls it has; it is skipped.
             calls = [c for c in row.witness.get("calls", [None]) if c is None
                      or b.unavailable() or b.supports(parse_call(c.format(n=1)))]
             ident = f"{row.guarantee}#{row.index + 1}:{b.name}"
-            if not row.applies_here(installed_versions(), calls[0]):
+            if off := run.off_tier(b):
+                yield Param(None, ident, [b], skip=off)
+            elif not row.applies_here(installed_versions(), calls[0]):
                 # A divergence of other releases (its `when` names versions): not here.
                 yield Param(None, ident, [b], skip=f"{ident}: does not apply to the installed "
                                                    "releases")
             else:
                 yield Param((b, row, calls[0]), ident, [b])
+
+
+@input_fixture
+def compiled_backend(run: Run) -> Iterator[Param]:
+    """``(backend, calls)``: each ``torch.compile`` backend (the compiled tier) on each device
+    under test, with the single calls its catalog rows draw -- the calls it compiles anyway,
+    so that a property costs draws, not new compilations. One skip where the tier is off."""
+    for b in run.backends.values():
+        if b.tier != "compiled" or (run.focus is not None and b.name not in run.focus):
+            continue
+        # With --case, the selected cases' calls only (each new call is a compilation).
+        cases = run.cases if run.focus is not None else run.catalog.values()
+        calls = list(dict.fromkeys(str(case.steps[0]) for case in cases
+                                   if case.backend == b.name and len(case.steps) == 1))
+        if not calls:  # e.g. --case names a two-call case: its first call
+            calls = list(dict.fromkeys(str(case.steps[0]) for case in cases
+                                       if case.backend == b.name))
+        yield Param((b, [parse_call(c) for c in calls]), b.name, [b], skip=run.off_tier(b))
 
 
 @input_fixture(scope="function")
@@ -242,7 +265,8 @@ def golden_cases(run: Run) -> Iterator[Param]:
     groups: dict[str, list] = {}
     skipped: dict[str, str] = {}
     for case in run.cases:
-        reason = run.backends[case.backend].unavailable()
+        backend = run.backends[case.backend]
+        reason = run.off_tier(backend) or backend.unavailable()
         if reason is not None:
             skipped.setdefault(case.backend, reason)
             continue
@@ -255,7 +279,7 @@ def golden_cases(run: Run) -> Iterator[Param]:
         newer = absent and not any(engine.drawn_before(run.ledger, b, c) for c in cases)
         yield Param(cases, ident, skip=absent if newer else None)
     for name, reason in skipped.items():
-        yield Param(None, name, skip=f"{name}: {reason}")
+        yield Param(None, name, skip=reason if reason.startswith(name) else f"{name}: {reason}")
 
 
 @input_fixture(scope="function")

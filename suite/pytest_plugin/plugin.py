@@ -99,6 +99,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="cpu (default), cuda, cuda:N, mps, a comma list, or all")
     group.addoption("--case", action="append", default=[], metavar="GLOB",
                     help="only cases whose id matches this glob (repeatable)")
+    group.addoption("--compiled", action="store_true",
+                    help="also the compiled tier: torch.compile backends (compiling takes "
+                         "seconds a call; the nightly profile runs it too)")
     group.addoption("--ulp", type=int, default=DEFAULT_ULP, metavar="N",
                     help="differences up to N ULP are classed 'within N ULP' (default %(default)s)")
 
@@ -144,7 +147,8 @@ def pytest_configure(config: pytest.Config) -> None:
     nightly = profile == "nightly" or os.environ.get(DEEP_VARIABLE, "").lower() == "nightly"
     config.stash[RUN] = Run(ledger=ledger, devices=devices, catalog=cases, cases=chosen,
                             record=config.option.record, ulp=config.option.ulp,
-                            deep_globs=list(config.option.case), nightly=nightly)
+                            deep_globs=list(config.option.case), nightly=nightly,
+                            tiers={"compiled"} if config.option.compiled or nightly else set())
     if config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput"):
         config.pluginmanager.register(summary.XdistReport(config), "rngsuite-xdist-report")
 

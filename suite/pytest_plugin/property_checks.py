@@ -97,11 +97,71 @@ def check_resumed_children(backend, how: str, checkpoint: str, seed: int):
 
 #: The check each guarantee's witness examples run through: guarantee -> (backend, witness,
 #: call) -> what the check returns (the known divergence that covered it, whether it differed).
+def state_bytes(backend) -> np.ndarray:
+    """The default generator's whole state, as bytes (what a compiled call left it in)."""
+    return np.frombuffer(bytes(np.asarray(backend.get_state(None)).tobytes()), dtype=np.uint8)
+
+
+def check_compiled_equals_eager(backend, seed: int, call):
+    """A call compiled by the backend against the same call eager, from one seed: the values
+    and the default generator's state after (so a stream goes on across the boundary). A
+    compiled call that raises where eager draws differs too, with the error as its value."""
+    eager = backend.eager_twin()
+    expected = [eager.run(eager.open([seed])[0], call), state_bytes(eager)]
+    stream = backend.open([seed])[0]
+    try:
+        actual = [backend.run(stream, call), state_bytes(backend)]
+    except Exception as exc:  # noqa: BLE001 -- Inductor's own assertion (see divergences.toml)
+        actual = [np.frombuffer(f"{type(exc).__name__}: {exc}".encode(), dtype=np.uint8)]
+    return ph.assert_same(expected, actual, guarantee="compiled_equals_eager", backend=backend,
+                          seeds=[seed], calls=[call], call=call,
+                          detail=f"compiled {call} (draw 1) and the default generator's state "
+                                 f"after it (draw 2) against {eager.name}")
+
+
+def _python_draws() -> list[float]:
+    import random
+
+    return [random.random() for _ in range(3)]
+
+
+def _numpy_draws() -> np.ndarray:
+    return np.random.rand(3)
+
+
+_INSIDE = {"python": _python_draws, "numpy": _numpy_draws}
+
+
+def check_python_numpy_inside_compiled(backend, library: str, seed: int):
+    """Python's or NumPy's global stream drawn inside the backend's compiled code against the
+    same draws eager, each library seeded with ``seed`` (torch too) before."""
+    import random
+
+    fn = _INSIDE[library]
+    compiled = backend.compile_function(fn)
+    drawn = []
+    for draw in (fn, compiled):
+        random.seed(seed)
+        np.random.seed(seed)
+        backend.open([seed])
+        drawn.append(np.asarray(draw(), dtype=np.float64))
+    return ph.assert_same([drawn[0]], [drawn[1]], guarantee="compiled_python_numpy",
+                          backend=backend, seeds=[seed], calls=[],
+                          detail=f"{'random.random()' if library == 'python' else 'np.random.rand'}"
+                                 f" x3 inside compiled code vs eager, after random.seed, "
+                                 f"np.random.seed and torch.manual_seed({seed})",
+                          variables={"library": library})
+
+
 WITNESS_CHECKS = {
     "chunking": lambda backend, w, call: check_chunking(backend, call, w["n"], w["k"], w["seed"]),
     "distinct_seeds": lambda backend, w, call: check_distinct_seeds(backend, w["a"], w["b"]),
     "continues": lambda backend, w, call: check_continues(backend, w["seed"]),
     "layout": lambda backend, w, call: check_layout(backend, call, w["n"], w["seed"]),
+    "compiled_equals_eager": lambda backend, w, call: check_compiled_equals_eager(
+        backend, w["seed"], parse_call(call)),
+    "compiled_python_numpy": lambda backend, w, call: check_python_numpy_inside_compiled(
+        backend, w["library"], w["seed"]),
     "resume": lambda backend, w, call: check_resumed_children(backend, w["how"], w["checkpoint"],
                                                               w["seed"]),
 }

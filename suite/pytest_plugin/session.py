@@ -20,7 +20,7 @@ class Run:
 
     def __init__(self, *, ledger: Ledger, devices: list[str], catalog: list[Case],
                  cases: list[Case], record: bool, ulp: int, deep_globs: list[str],
-                 nightly: bool) -> None:
+                 nightly: bool, tiers: set[str] = frozenset()) -> None:
         self.ledger, self.devices, self.cases = ledger, devices, cases
         #: With --case, the properties run on the selected cases' backends only.
         self.focus = {c.backend for c in cases} if len(cases) < len(catalog) else None
@@ -30,6 +30,8 @@ class Run:
         self.deep_globs = deep_globs
         #: Whether the nightly tier (deep cases over 10**7 values) runs.
         self.nightly = nightly
+        #: The tiers this run takes on (``--compiled``): a backend of another tier is one skip.
+        self.tiers = set(tiers)
         self.backends: dict[str, Backend] = registry(devices)
         self.recorder = Recorder(ledger)
         self.verdicts: list[Verdict] = []
@@ -39,6 +41,15 @@ class Run:
         #: Cases the installed release refuses to draw (a dtype or regime newer than it) that no
         #: older release drew: not judged, listed in the summary.
         self.refused: list[str] = []
+
+    def off_tier(self, backend: Backend) -> str | None:
+        """Why a backend's checks do not run in this run (its tier is off), or None. Cases
+        that ``--case`` names run whatever their tier."""
+        if backend.tier is None or backend.tier in self.tiers or (
+                self.focus is not None and backend.name in self.focus):
+            return None
+        return (f"{backend.name}: the {backend.tier} tier (python -m suite verify "
+                f"--{backend.tier}, or --profile nightly)")
 
     def check(self, cases: list[Case]) -> None:
         """Judge catalog cases -- one call's on one backend -- in one go (and record them in

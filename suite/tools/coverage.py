@@ -33,13 +33,12 @@ Use::
 
 from __future__ import annotations
 
-import fnmatch
 import inspect
 import re
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from suite.core.catalog import Case, load_catalog
+from suite.core.catalog import Case, glob_match, load_catalog
 
 
 # -- exclusions: public names that draw nothing -----------------------------------------------
@@ -186,7 +185,7 @@ class Library:
 
     def owns(self, backend: str) -> bool:
         """Whether a backend (by name) draws from this library."""
-        return any(fnmatch.fnmatchcase(backend, glob) for glob in self.backends)
+        return any(glob_match(backend, glob) for glob in self.backends)
 
 
 def _init_name(call: str) -> str | None:

@@ -1,0 +1,202 @@
+"""torch's default generator drawn inside ``torch.compile``d code:
+``torch.manual_seed(s); torch.compile(lambda: torch.<call>(...), backend=...)()``.
+
+One backend per compiler (``aot_eager``, ``inductor``) and ``fallback_random`` setting, with
+ids such as ``torch.compile[inductor]:cpu:rand(5)@17`` and
+``torch.compile[inductor,fallback_random]:cpu:rand(5)@17``. By design a compiled random op need
+not draw what eager draws (pytorch#118735, #141645: "intended behavior"): Inductor generates
+its own Philox-based kernels, seeded from the default generator. With
+``torch._inductor.config.fallback_random = True`` it calls ATen's eager kernels instead, and
+the compiled stream is promised to be eager's.
+
+Each call is compiled once per backend (``fullgraph=True``: a graph break, which would quietly
+run the op eagerly, is an error; ``dynamic=False``: a size is a constant, as in most training
+code, never a symbol that a later call could turn on). Every call gets a code object of its
+own, so dynamo's per-code cache never reaches its recompile limit -- past which torch runs the
+function eagerly, and a compiled backend would silently draw eager's stream.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import types
+from typing import Any, Callable
+
+import numpy as np
+
+from suite.backends._torch import TORCH_CALLS, torch_module
+from suite.backends.base import CallSpec
+from suite.backends.torch_global import TorchGlobal
+from suite.core.catalog import Call, CatalogError
+from suite.core.provenance import cxx_compiler
+
+#: The compilers: dynamo + AOTAutograd with eager kernels, and dynamo + Inductor.
+COMPILERS = ("aot_eager", "inductor")
+
+#: The calls drawn inside compiled code. Distributions, samplers and DataLoaders are Python
+#: objects that dynamo does not trace whole (a graph break), and ``nn.init`` draws into a
+#: parameter in place before any training step: neither is what a compiled step draws.
+COMPILED_CALLS = (
+    "rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like",
+    "normal", "bernoulli", "multinomial", "poisson",
+    "uniform_", "normal_", "exponential_", "bernoulli_", "random_", "geometric_", "cauchy_",
+    "log_normal_",
+    "uniform_strided", "normal_strided", "bernoulli_strided", "exponential_strided",
+    "uniform_transposed", "normal_transposed", "bernoulli_transposed",
+    "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
+    "rrelu", "gumbel_softmax",
+)
+
+
+@functools.lru_cache(maxsize=None)
+def _inductor_builds() -> str | None:
+    """Why Inductor cannot build its random kernels here, or None: one tiny draw compiled once.
+    (With ATEN_CPU_CAPABILITY=default, torch 2.13's Inductor picks no vector ISA, and the
+    scalar code of its random kernels does not build -- "'at::vec' has not been declared":
+    34 of the catalog's 44 calls fail.)"""
+    torch = torch_module()
+    try:
+        torch.compile(_fresh_code(_probe, "probe"), backend="inductor", fullgraph=True,
+                      dynamic=False)()
+    except Exception as exc:  # noqa: BLE001 -- whatever the build raised, said in one line
+        detail = next((line[line.index("error:"):].strip() for line in str(exc).splitlines()
+                       if "error:" in line),
+                      str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        capability = os.environ.get("ATEN_CPU_CAPABILITY")
+        where = f" with ATEN_CPU_CAPABILITY={capability}" if capability else ""
+        return f"Inductor cannot build CPU code here{where}: {detail[:200]}"
+    return None
+
+
+def _probe() -> Any:
+    return torch_module().rand(5)
+
+
+def _fresh_code(fn: Callable[..., Any], tag: str) -> Callable[..., Any]:
+    """``fn`` with a code object of its own (dynamo caches compiled code per code object)."""
+    code = fn.__code__.replace(co_name=f"{fn.__code__.co_name}_{tag}")
+    return types.FunctionType(code, fn.__globals__, code.co_name, fn.__defaults__,
+                              fn.__closure__)
+
+
+class TorchCompiled(TorchGlobal):
+    """The default generator, drawn inside a function compiled by ``torch.compile``."""
+
+    calls = {k: TORCH_CALLS[k] for k in COMPILED_CALLS if k in TORCH_CALLS}
+    #: Threads, forks and checkpoints of the default generator are the eager backend's.
+    threaded = False
+    #: Compiling takes seconds a call (Inductor builds C++): the compiled tier, not every verify.
+    tier = "compiled"
+
+    def __init__(self, device: str = "cpu", *, compiler: str = "inductor",
+                 fallback_random: bool = False) -> None:
+        super().__init__(device)
+        if compiler not in COMPILERS:
+            raise ValueError(f"no compiler {compiler!r} (one of {', '.join(COMPILERS)})")
+        self.compiler, self.fallback_random = compiler, fallback_random
+        tag = compiler + (",fallback_random" if fallback_random else "")
+        self.name = f"torch.compile[{tag}]:{device}"
+        self._compiled: dict[str, Callable[..., Any]] = {}
+
+    @property
+    def promises_eager(self) -> bool:
+        """Whether torch promises this compiled stream is eager's (``fallback_random``)."""
+        return self.fallback_random
+
+    def eager_twin(self) -> TorchGlobal:
+        """The eager backend this one compiles: the same calls on the same default generator."""
+        return TorchGlobal(self.device)
+
+    def compile_function(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """Any function compiled as this backend compiles (graph breaks allowed: a Python or
+        NumPy draw, or a ``generator=``, may break the graph), run under its settings."""
+        key = f"{fn.__module__}.{fn.__qualname__}"
+        if key not in self._compiled:
+            self._compiled[key] = torch_module().compile(
+                _fresh_code(fn, f"f{len(self._compiled)}"), backend=self.compiler, dynamic=False)
+        compiled = self._compiled[key]
+
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with self._config():
+                return compiled(*args, **kwargs)
+        return run
+
+    def unavailable(self) -> str | None:
+        reason = super().unavailable()
+        if reason is not None:
+            return reason
+        torch = torch_module()
+        try:
+            from torch._dynamo.eval_frame import check_if_dynamo_supported
+
+            check_if_dynamo_supported()
+            if self.compiler == "inductor":
+                from torch._dynamo.eval_frame import check_if_inductor_supported
+
+                check_if_inductor_supported()
+        except (ImportError, RuntimeError) as exc:
+            return f"torch.compile does not run here (torch {torch.__version__}: {exc})"
+        if self.compiler == "inductor" and self.device == "cpu":
+            if cxx_compiler() is None:
+                return "Inductor needs a C++ compiler for the CPU (no g++, c++ or clang++ found)"
+            return _inductor_builds()
+        return None
+
+    def provenance_keys(self) -> tuple[str, ...]:
+        keys = super().provenance_keys()
+        if self.compiler == "inductor" and self.device == "cpu":
+            # Inductor's CPU kernels are C++ it generates and builds here: its randn's
+            # transcendental functions are the compiler's and its vector ISA's.
+            return (*keys[:2], "cxx", *keys[2:])
+        return keys
+
+    def _config(self) -> Any:
+        import torch._inductor.config as inductor_config
+
+        return inductor_config.patch(fallback_random=self.fallback_random)
+
+    def compiled(self, call: Call, spec: CallSpec) -> Callable[..., Any]:
+        """The call's compiled function (made once): it takes the call's arguments."""
+        key = str(call)
+        if key not in self._compiled:
+            torch, fn, device = torch_module(), spec.fn, self.device
+
+            def body(*args: Any, **kwargs: Any) -> Any:
+                return fn(torch, *args, device=device, **kwargs)
+
+            self._compiled[key] = torch.compile(_fresh_code(body, str(len(self._compiled))),
+                                                backend=self.compiler, fullgraph=True,
+                                                dynamic=False)
+        return self._compiled[key]
+
+    def run(self, handle: Any, call: Call) -> np.ndarray:
+        spec = self.calls.get(call.name)
+        if spec is None:
+            raise CatalogError(f"{self.name} has no call {call.name!r}")
+        compiled = self.compiled(call, spec)
+
+        def once() -> Any:
+            args = [self._value(a) for a in call.args]
+            kwargs = {k: self._value(v) for k, v in call.kwargs}
+            with self._config():
+                return compiled(*args, **kwargs)
+
+        if call.repeat == 1:
+            return self.to_numpy(once())
+        return self.stack([once() for _ in range(call.repeat)])
+
+    imports = "import torch; import torch._inductor.config"
+
+    def seed_snippet(self, seeds: Any) -> tuple[str, list[str]]:
+        setup, handles = super().seed_snippet(seeds)
+        return f"torch._inductor.config.fallback_random = {self.fallback_random}; {setup}", handles
+
+    def snippet_value(self, value: str) -> str:
+        return (f"torch.compile(lambda: {value}, backend={self.compiler!r}, fullgraph=True, "
+                f"dynamic=False)()")
+
+
+def backends(device: str) -> list[TorchCompiled]:
+    return [TorchCompiled(device, compiler=c, fallback_random=f)
+            for c in COMPILERS for f in (False, True)]
