@@ -337,6 +337,32 @@ def _sampler(name: str):
     return fn
 
 
+def _vmap(name: str):
+    """A sampler inside ``torch.func.vmap`` over a batch, with ``randomness=`` (``"different"``:
+    each batch element its own draws; ``"same"``: one draw for all; ``"error"``: refused).
+    ``vmap_rand(b, *size, randomness=...)`` maps ``torch.rand(*size)`` over ``torch.ones(b)``;
+    ``vmap_dropout(x, p, randomness=...)`` maps dropout over the rows of ``x``."""
+    def fn(h: Any, *args: Any, device: str = "cpu", randomness: str = "error") -> Any:
+        torch = torch_module()
+        if name == "jacfwd":
+            # jacfwd pushes its tangents through vmap: the draws are vmap's (randomness=).
+            (n,) = args
+            return torch.func.jacfwd(lambda x: x * torch.rand(n, device=device),
+                                     randomness=randomness)(torch.ones(n, device=device))
+        if name == "dropout":
+            x, p = args
+            return torch.func.vmap(lambda row: torch.nn.functional.dropout(row, p),
+                                   randomness=randomness)(x)
+        b, *size = args
+        return torch.func.vmap(lambda _: getattr(torch, name)(*size, device=device),
+                               randomness=randomness)(torch.ones(b, device=device))
+    return fn
+
+
+#: Samplers checked inside ``torch.func.vmap`` (``vmap_rand``...): the default generator only.
+VMAP = ("rand", "randn", "dropout")
+
+
 #: In-place Tensor samplers: on a size (``normal_(1000,dtype=float64)``, a new empty tensor) or on
 #: a tensor argument with the method's own arguments (``geometric_(ones(5),0.3)``).
 TENSOR_INPLACE = ("normal_", "uniform_", "exponential_", "random_", "cauchy_", "log_normal_",
@@ -435,6 +461,14 @@ TORCH_CALLS = {
         "int(__import__('numpy').random.randint(2**31)), "
         "__import__('random').getrandbits(31)])}}); torch.stack(list("
         "torch.utils.data.DataLoader(D(), batch_size=None, num_workers={args}{g})))"),
+    "vmap_rand": CallSpec(_vmap("rand"), "b, *size = {pos}; torch.func.vmap(lambda _: "
+                                         "torch.rand(*size{d}), {kw})(torch.ones(b{d}))"),
+    "vmap_randn": CallSpec(_vmap("randn"), "b, *size = {pos}; torch.func.vmap(lambda _: "
+                                           "torch.randn(*size{d}), {kw})(torch.ones(b{d}))"),
+    "jacfwd_rand": CallSpec(_vmap("jacfwd"), "n = {pos}; torch.func.jacfwd(lambda x: x * "
+                                             "torch.rand(n{d}), {kw})(torch.ones(n{d}))"),
+    "vmap_dropout": CallSpec(_vmap("dropout"), "x, p = {pos}; torch.func.vmap(lambda row: "
+                                               "torch.nn.functional.dropout(row, p), {kw})(x)"),
     "random_split": CallSpec(
         _random_split,
         "n, lengths = {args}; torch.tensor(torch.utils.data.random_split(range(n), lengths{g})[0]"
@@ -460,6 +494,8 @@ TARGETS = {
     "dataloader_epochs": "torch.utils.data.DataLoader",
     "dataloader_worker_seeds": "torch.utils.data.DataLoader",
     "random_split": "torch.utils.data.random_split",
+    **{f"vmap_{name}": "torch.func.vmap" for name in VMAP},
+    "jacfwd_rand": "torch.func.jacfwd",
 }
 assert TARGETS.keys() == TORCH_CALLS.keys()
 
@@ -490,6 +526,7 @@ def _takes_generator(path: str, obj: Any) -> bool:
 
 #: Calls without generator=: they exist on the default generator (``torch:<device>``) only.
 NO_GENERATOR = (frozenset(FUNCTIONAL) | frozenset(FRACTIONAL_MAX_POOL)
+                | {f"vmap_{name}" for name in VMAP} | {"jacfwd_rand"}
                 | {f"{name}_sample" for name in (*DISTRIBUTIONS, "Wishart", *WRAPPERS)})
 #: Calls that take generator= but also draw from the default generator, so that their values
 #: are not a function of the generator's seed: nn.init.sparse_ draws its values from generator=

@@ -238,6 +238,16 @@ def divergence_witness(run: Run) -> Iterator[Param]:
 
 
 @input_fixture
+def vmap_backend(run: Run) -> Iterator[Param]:
+    """Each backend whose calls run inside ``torch.func.vmap`` (the default generator of each
+    torch device under test): how a batch draws under each ``randomness=``."""
+    probe = parse_call("vmap_rand(1,1,randomness='same')")
+    for b in _focused(run):
+        if b.unavailable() is None and b.supports(probe):
+            yield Param(b, b.name, [b])
+
+
+@input_fixture
 def compiled_backend(run: Run) -> Iterator[Param]:
     """``(backend, calls)``: each ``torch.compile`` backend (the compiled tier) on each device
     under test, with the single calls its catalog rows draw -- the calls it compiles anyway,

@@ -155,6 +155,18 @@ def _utils_data() -> list[str]:
                   and callable(getattr(data, n)) and _has_parameter(getattr(data, n), "generator"))
 
 
+def _torch_func() -> list[str]:
+    """torch.func's transforms that take a ``randomness=`` (vmap, jacfwd): how a batch draws."""
+    import torch.func
+
+    return sorted(n for n in dir(torch.func) if not n.startswith("_")
+                  and _has_parameter(getattr(torch.func, n), "randomness"))
+
+
+def _func_name(call: str) -> str | None:
+    return call.split("_", 1)[0] if call.startswith(("vmap_", "jacfwd_")) else None
+
+
 def _python() -> list[str]:
     from suite.backends.python_random import python_methods
 
@@ -219,6 +231,7 @@ LIBRARIES = (
     Library("torch.nn.functional", _nn_functional, _TORCH),
     Library("torch.distributions", _distributions, _TORCH, _distribution_name),
     Library("torch.utils.data", _utils_data, _TORCH, lambda call: ALIASES.get(call, call)),
+    Library("torch.func", _torch_func, _TORCH, _func_name),
     Library("python random", _python, ("python.*",)),
     Library("pandas", _pandas, ("pandas(*)",), _pandas_name),
 )
