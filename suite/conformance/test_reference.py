@@ -18,9 +18,11 @@ MODELS = reference.models()
 KNOWN_ANSWERS = reference.known_answers()
 
 
-def _outside(model: reference.Model, devices: list[str]) -> str | None:
-    """Why the installed release, device or CPU kernels are not what the model describes, or
-    None."""
+def _outside(model: reference.Model, devices: list[str], tiers: set[str]) -> str | None:
+    """Why the installed release, device or CPU kernels are not what the model describes (or
+    its tier is off), or None."""
+    if model.tier is not None and model.tier not in tiers:
+        return f"the {model.tier} tier (python -m suite verify --{model.tier})"
     env = prov.environment("cpu")
     installed = env.get(model.library)
     if installed is None:
@@ -80,7 +82,7 @@ def _agree(expected: np.ndarray, got: np.ndarray, *, ulp: int, what: str,
 def test_model_reproduces_the_library(model, rngsuite, data):
     """The model, from its algorithm alone, gives the installed library's values for any seed,
     size and parameters (bit-exact, or within the ULP the model states)."""
-    if reason := _outside(model, rngsuite.devices):
+    if reason := _outside(model, rngsuite.devices, rngsuite.tiers):
         pytest.skip(reason)
     seed = data.draw(_seeds(*model.seed_range), label="seed")
     n = data.draw(_sizes(*model.n_range), label="n")

@@ -57,6 +57,9 @@ class Model:
     words: str | None = None
     #: Where the algorithm is described: source file or paper.
     source: str = ""
+    #: A model whose live side costs far more than its draws (compiling) runs in that tier
+    #: only (``python -m suite verify --compiled``); None: in every verify.
+    tier: str | None = None
 
 
 def within(expected: np.ndarray, got: np.ndarray, tolerance: float) -> np.ndarray:
@@ -113,7 +116,8 @@ def numpy_testset_answers(stem: str, model: Callable[[int, int], Any]) -> list[K
 BIT_STREAM_CALLS = {"numpy": re.compile(r"random_raw\(.*"),
                     "torch": re.compile(r"rand\((?!.*dtype=(?!float32\b|float64\b)).*")}
 
-MODULES = ("mt19937", "numpy_legacy", "pcg", "philox", "seedsequence", "torch_cpu", "torch_cuda")
+MODULES = ("mt19937", "numpy_legacy", "pcg", "philox", "seedsequence", "torch_cpu", "torch_cuda",
+           "torch_inductor")
 
 
 def _modules():
