@@ -70,7 +70,10 @@ def _inductor_builds() -> str | None:
 
 
 def _probe() -> Any:
-    return torch_module().rand(5)
+    # Sizes below and above Inductor's 8- and 16-wide vector loops: with no vector ISA, torch
+    # 2.7 builds the first and not the second, torch 2.13 neither.
+    torch = torch_module()
+    return torch.rand(5), torch.rand(17), torch.randn(17)
 
 
 def _fresh_code(fn: Callable[..., Any], tag: str) -> Callable[..., Any]:

@@ -132,6 +132,33 @@ def load_divergences(path: Path = DIVERGENCES_PATH) -> list[Divergence]:
     return out
 
 
+@dataclass(frozen=True)
+class Reported:
+    """A break reported upstream that the ledger can confirm or not: the reported backend's
+    recorded values against the eager backend's, case by case and release by release."""
+
+    report: str
+    claim: str
+    backend: str
+    eager: str
+    cases: tuple[str, ...]  # "call@seed", on both backends
+
+
+def load_reported(path: Path = DIVERGENCES_PATH) -> list[Reported]:
+    """The ``[[reported]]`` rows: upstream reports checked against the ledger (findings page)."""
+    with open(path, "rb") as fh:
+        rows = tomllib.load(fh).get("reported", [])
+    out = []
+    for i, row in enumerate(rows):
+        where = f"{path.name} [[reported]] #{i + 1}"
+        missing = [k for k in ("report", "claim", "backend", "eager", "cases") if not row.get(k)]
+        if missing:
+            raise CatalogError(f"{where}: needs {', '.join(missing)}")
+        out.append(Reported(row["report"], row["claim"], row["backend"], row["eager"],
+                            tuple(row["cases"])))
+    return out
+
+
 class Observations:
     """This run's known divergences and which guarantees ran on which backends."""
 

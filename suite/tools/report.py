@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+import functools
 import pandas as pd
 
 from suite.core import provenance as prov
@@ -419,6 +420,43 @@ def recorded_frame(ledger: Ledger) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def reported_breaks(ledger: Ledger) -> pd.DataFrame:
+    """Per upstream report (``[[reported]]`` in divergences.toml): the torch releases whose
+    recordings of its cases agree with eager's (at the same CPU capability) and those that
+    differ, from the ledger alone."""
+    from suite.checks.divergences import load_reported
+
+    def by_release(store: str, case_id: str) -> dict[tuple[str, str], tuple]:
+        out = {}
+        for era in ledger.eras(store, case_id):
+            values = tuple(d.sha256 for d in era.values)
+            for label in era.environments:
+                split = prov.split_label(label, "torch")
+                if split:
+                    version, rest = split
+                    out[(version.split("+")[0], rest.split("/")[0])] = values
+        return out
+
+    rows = []
+    for row in load_reported():
+        same: set[str] = set()
+        differ: set[str] = set()
+        for case in row.cases:
+            compiled = by_release(row.backend, f"{row.backend}:{case}")
+            eager = by_release(row.eager, f"{row.eager}:{case}")
+            for key, values in compiled.items():
+                if key in eager:
+                    (same if eager[key] == values else differ).add(f"{key[0]} {key[1]}")
+        same -= differ
+        order = functools.partial(sorted, key=natural_key)
+        verdict = ("reproduced" if differ else "not reproduced" if same else "not recorded")
+        rows.append({"report": row.report, "claim": row.claim, "backend": row.backend,
+                     "cases": ", ".join(row.cases), "verdict": verdict,
+                     "agree with eager": ", ".join(order(same)) or "–",
+                     "differ from eager": ", ".join(order(differ)) or "–"})
+    return pd.DataFrame(rows)
+
+
 def findings_markdown(ledger: Ledger, *, ulp: int = DEFAULT_ULP) -> str:
     """The findings page: what is recorded, every stream change between neighbouring recorded
     releases, every stream that differs by condition within a release, and the known
@@ -448,5 +486,11 @@ def findings_markdown(ledger: Ledger, *, ulp: int = DEFAULT_ULP) -> str:
         "## Known divergences", "",
         "Where a guarantee people assume does not hold (`suite/data/divergences.toml`); each row's "
         "witness example is run by every verify.", "",
-        known_divergences().to_markdown(index=False), ""]
+        known_divergences().to_markdown(index=False), "",
+        "## Breaks reported upstream, checked against the ledger", "",
+        "Each report's cases (`[[reported]]` in `suite/data/divergences.toml`): the reported "
+        "backend's recorded values against eager's, per torch release and CPU capability. "
+        "*not reproduced*: every recorded release agrees with eager; *reproduced* ones are "
+        "known divergences above, with witnesses.", "",
+        reported_breaks(ledger).to_markdown(index=False), ""]
     return "\n".join(parts)
