@@ -359,6 +359,22 @@ def _vmap(name: str):
     return fn
 
 
+def _two_ops(h: Any, n: int, *, device: str = "cpu") -> Any:
+    """``torch.rand(n)`` then ``torch.randn(n)`` in one function, concatenated: compiled, the
+    two ops are one graph whose scheduler may reorder them (pytorch#175156, #181136)."""
+    torch = torch_module()
+    return torch.cat([torch.rand(n, device=device), torch.randn(n, device=device)])
+
+
+def _python_seeded(h: Any, seed: int, n: int, *, device: str = "cpu") -> Any:
+    """``random.seed(seed)`` and n ``random.random()`` inside the function, as a tensor:
+    compiled, the seeding must take effect on the first call too (pytorch#197101)."""
+    import random
+
+    random.seed(seed)
+    return torch_module().tensor([random.random() for _ in range(n)], dtype=torch_module().float64)
+
+
 #: Samplers checked inside ``torch.func.vmap`` (``vmap_rand``...): the default generator only.
 VMAP = ("rand", "randn", "dropout")
 
@@ -469,6 +485,11 @@ TORCH_CALLS = {
                                              "torch.rand(n{d}), {kw})(torch.ones(n{d}))"),
     "vmap_dropout": CallSpec(_vmap("dropout"), "x, p = {pos}; torch.func.vmap(lambda row: "
                                                "torch.nn.functional.dropout(row, p), {kw})(x)"),
+    "rand_then_randn": CallSpec(_two_ops, "n = {args}; torch.cat([torch.rand(n{d}), "
+                                          "torch.randn(n{d})])"),
+    "python_seeded": CallSpec(_python_seeded, "import random; s, n = {args}; random.seed(s); "
+                                              "torch.tensor([random.random() for _ in range(n)], "
+                                              "dtype=torch.float64)"),
     "random_split": CallSpec(
         _random_split,
         "n, lengths = {args}; torch.tensor(torch.utils.data.random_split(range(n), lengths{g})[0]"
@@ -496,6 +517,8 @@ TARGETS = {
     "random_split": "torch.utils.data.random_split",
     **{f"vmap_{name}": "torch.func.vmap" for name in VMAP},
     "jacfwd_rand": "torch.func.jacfwd",
+    "rand_then_randn": "torch.randn",
+    "python_seeded": "torch.tensor",
 }
 assert TARGETS.keys() == TORCH_CALLS.keys()
 
@@ -526,7 +549,8 @@ def _takes_generator(path: str, obj: Any) -> bool:
 
 #: Calls without generator=: they exist on the default generator (``torch:<device>``) only.
 NO_GENERATOR = (frozenset(FUNCTIONAL) | frozenset(FRACTIONAL_MAX_POOL)
-                | {f"vmap_{name}" for name in VMAP} | {"jacfwd_rand"}
+                | {f"vmap_{name}" for name in VMAP} | {"jacfwd_rand", "python_seeded"}
+                | {"rand_then_randn"}
                 | {f"{name}_sample" for name in (*DISTRIBUTIONS, "Wishart", *WRAPPERS)})
 #: Calls that take generator= but also draw from the default generator, so that their values
 #: are not a function of the generator's seed: nn.init.sparse_ draws its values from generator=

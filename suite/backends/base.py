@@ -207,7 +207,7 @@ class Adapter:
         """Keyword arguments every call of this backend receives (torch: its device)."""
         return {}
 
-    def snippet_value(self, value: str) -> str:
+    def snippet_value(self, value: str, call: Call) -> str:
         """A call's value expression as the snippet evaluates it (a compiled backend wraps it
         in ``torch.compile``)."""
         return value
@@ -375,7 +375,7 @@ class Adapter:
                                         kw_=f", {kw}" if kw else "",
                                         **self.template_fields(handle))
             *statements, value = [s.strip() for s in text.split(";")]
-            value = self.snippet_value(value)
+            value = self.snippet_value(value, call)
             if call.repeat != 1:
                 if statements:
                     raise CatalogError(f"{case.id}: {call.name} cannot be repeated with '*'")

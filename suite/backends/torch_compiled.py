@@ -46,7 +46,15 @@ COMPILED_CALLS = (
     "uniform_transposed", "normal_transposed", "bernoulli_transposed",
     "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
     "rrelu", "gumbel_softmax",
+    # Two ops in one graph (the scheduler may reorder them), and Python's random seeded inside
+    # the compiled function.
+    "rand_then_randn", "python_seeded",
 )
+
+
+#: Calls compiled with graph breaks allowed: dynamo does not trace ``random.seed`` (it is a
+#: skipped function), so a user's compiled function breaks its graph there and goes on.
+GRAPH_BREAKS = frozenset({"python_seeded"})
 
 
 @functools.lru_cache(maxsize=None)
@@ -169,7 +177,8 @@ class TorchCompiled(TorchGlobal):
                 return fn(torch, *args, device=device, **kwargs)
 
             self._compiled[key] = torch.compile(_fresh_code(body, str(len(self._compiled))),
-                                                backend=self.compiler, fullgraph=True,
+                                                backend=self.compiler,
+                                                fullgraph=call.name not in GRAPH_BREAKS,
                                                 dynamic=False)
         return self._compiled[key]
 
@@ -195,9 +204,11 @@ class TorchCompiled(TorchGlobal):
         setup, handles = super().seed_snippet(seeds)
         return f"torch._inductor.config.fallback_random = {self.fallback_random}; {setup}", handles
 
-    def snippet_value(self, value: str) -> str:
-        return (f"torch.compile(lambda: {value}, backend={self.compiler!r}, fullgraph=True, "
-                f"dynamic=False)()")
+    def snippet_value(self, value: str, call: Call) -> str:
+        # A call's statements stay before the compiled lambda (python_seeded's random.seed
+        # runs inside the compiled function in the check, eagerly in the snippet: same values).
+        return (f"torch.compile(lambda: {value}, backend={self.compiler!r}, "
+                f"fullgraph={call.name not in GRAPH_BREAKS}, dynamic=False)()")
 
 
 def backends(device: str) -> list[TorchCompiled]:

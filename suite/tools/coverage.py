@@ -55,6 +55,8 @@ FUNCTIONAL_SAMPLERS = ("dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_
                        "feature_alpha_dropout", "gumbel_softmax", "fractional_max_pool2d",
                        "fractional_max_pool3d")
 #: Catalog call names that are not the library's name and follow no prefix/suffix convention.
+#: Catalog calls of two torch ops in one function: the op they are named after last.
+TORCH_ALIASES = {"rand_then_randn": "randn", "python_seeded": None}
 ALIASES = {"dataloader_order": "DataLoader", "dataloader_consumption": "DataLoader",
            "dataloader_epochs": "DataLoader", "dataloader_worker_seeds": "DataLoader"}
 
@@ -225,7 +227,7 @@ _TORCH = ("torch:*", "torch.Generator:*")
 LIBRARIES = (
     Library("numpy.random legacy", _numpy_legacy, ("numpy.random", "numpy.RandomState")),
     Library("numpy Generator", _numpy_generator, ("numpy.default_rng", "numpy.Generator(*)")),
-    Library("torch", _torch_functions, _TORCH),
+    Library("torch", _torch_functions, _TORCH, lambda call: TORCH_ALIASES.get(call, call)),
     Library("torch.Tensor in-place", _tensor_inplace, _TORCH, _inplace_name),
     Library("torch.nn.init", _nn_init, _TORCH, _init_name),
     Library("torch.nn.functional", _nn_functional, _TORCH),
