@@ -99,6 +99,9 @@ class TorchCompiled(TorchGlobal):
     threaded = False
     #: Compiling takes seconds a call (Inductor builds C++): the compiled tier, not every verify.
     tier = "compiled"
+    #: Calls whose draws come from another library's stream (Python's random), not torch's
+    #: generator: compared with eager, left out of the properties about torch's generator.
+    foreign = frozenset({"python_seeded"})
 
     def __init__(self, device: str = "cpu", *, compiler: str = "inductor",
                  fallback_random: bool = False) -> None:

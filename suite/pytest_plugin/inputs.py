@@ -262,6 +262,8 @@ def compiled_backend(run: Run) -> Iterator[Param]:
         if not calls:  # e.g. --case names a two-call case: its first call
             calls = list(dict.fromkeys(str(case.steps[0]) for case in cases
                                        if case.backend == b.name))
+        # Properties about torch's generator draw only calls that draw from it.
+        calls = [c for c in calls if parse_call(c).name not in b.foreign] or calls
         yield Param((b, [parse_call(c) for c in calls]), b.name, [b], skip=run.off_tier(b))
 
 
