@@ -223,13 +223,16 @@ def divergence_witness(run: Run) -> Iterator[Param]:
         for b in every:
             if not match_backend(row.backends, b.name, b.device):
                 continue
+            ident = f"{row.guarantee}#{row.index + 1}:{b.name}"
+            if off := run.off_tier(b):
+                # Before asking the backend anything: the compiled tier's availability is a
+                # compilation (seconds), which a run without the tier must not pay.
+                yield Param(None, ident, [b], skip=off)
+                continue
             # An unavailable backend is not asked which calls it has; it is skipped.
             calls = [c for c in row.witness.get("calls", [None]) if c is None
                      or b.unavailable() or b.supports(parse_call(c.format(n=1)))]
-            ident = f"{row.guarantee}#{row.index + 1}:{b.name}"
-            if off := run.off_tier(b):
-                yield Param(None, ident, [b], skip=off)
-            elif not row.applies_here(installed_versions(), calls[0]):
+            if not row.applies_here(installed_versions(), calls[0]):
                 # A divergence of other releases (its `when` names versions): not here.
                 yield Param(None, ident, [b], skip=f"{ident}: does not apply to the installed "
                                                    "releases")
