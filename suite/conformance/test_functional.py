@@ -13,6 +13,12 @@ from suite.pytest_plugin import strategies as hh
 SAMPLERS = st.sampled_from(["rand", "randn"])
 
 
+def _example(backend, data):
+    """A seed, a batch size b, a sample size n and a sampler, drawn by Hypothesis."""
+    return (data.draw(hh.seeds(backend), label="seed"), data.draw(st.integers(1, 6), label="b"),
+            data.draw(st.integers(1, 40), label="n"), data.draw(SAMPLERS, label="sampler"))
+
+
 def _draw(backend, seed: int, text: str):
     call = parse_call(text)
     return call, backend.run(backend.open([seed])[0], call)
@@ -22,9 +28,7 @@ def _draw(backend, seed: int, text: str):
 def test_vmap_same_draws_one_sample_for_the_whole_batch(vmap_backend, data):
     """randomness="same": every batch element gets the sample the unbatched call draws."""
     backend = vmap_backend
-    seed = data.draw(hh.seeds(backend), label="seed")
-    b, n = data.draw(st.integers(1, 6), label="b"), data.draw(st.integers(1, 40), label="n")
-    name = data.draw(SAMPLERS, label="sampler")
+    seed, b, n, name = _example(backend, data)
     call, batched = _draw(backend, seed, f"vmap_{name}({b},{n},randomness='same')")
     plain, single = _draw(backend, seed, f"{name}({n})")
     ph.assert_same([single] * b, list(batched), guarantee="vmap_same", backend=backend,
@@ -37,9 +41,7 @@ def test_vmap_different_draws_what_the_batched_call_draws(vmap_backend, data):
     """randomness="different": the batch draws what one call of the batched shape draws
     (rand(b, n)), so each element its own values."""
     backend = vmap_backend
-    seed = data.draw(hh.seeds(backend), label="seed")
-    b, n = data.draw(st.integers(1, 6), label="b"), data.draw(st.integers(1, 40), label="n")
-    name = data.draw(SAMPLERS, label="sampler")
+    seed, b, n, name = _example(backend, data)
     call, batched = _draw(backend, seed, f"vmap_{name}({b},{n},randomness='different')")
     plain, whole = _draw(backend, seed, f"{name}({b},{n})")
     ph.assert_same([whole], [batched], guarantee="vmap_different", backend=backend,
