@@ -124,6 +124,12 @@ def _parser() -> argparse.ArgumentParser:
 #: where bytecode is not cached (PYTHONDONTWRITEBYTECODE) -- and rngsuite needs none of that.
 PREIMPORTED = ("hypothesis", "xdist")
 
+#: pytest plugins a verify leaves out. pytest's logging plugin attaches its capture handler to
+#: the root logger and to every non-propagating logger for each phase of each test -- torch
+#: defines hundreds of those, so it cost 1.0-1.5 s of a 12 s goldens-only run -- and no check
+#: of rngsuite logs anything (its findings are verdicts, not log records).
+LEFT_OUT_PLUGINS = ("cacheprovider", "logging")
+
 
 def _verify(args: argparse.Namespace) -> int:
     import importlib
@@ -135,9 +141,11 @@ def _verify(args: argparse.Namespace) -> int:
         if importlib.util.find_spec(name) is not None:
             importlib.import_module(name)
     argv = [str(CONFORMANCE), "--ledger", args.ledger, "--device", args.device,
-            "--ulp", str(args.ulp), "-p", "no:cacheprovider", "-q",
+            "--ulp", str(args.ulp), "-q",
             "-W", "ignore:Module already imported so cannot be rewritten"
                   ":pytest.PytestAssertRewriteWarning"]
+    for plugin in LEFT_OUT_PLUGINS:
+        argv += ["-p", f"no:{plugin}"]
     argv += [f"--case={c}" for c in args.case]
     if args.record:
         argv.append("--record")
