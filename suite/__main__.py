@@ -1,4 +1,4 @@
-"""``python -m suite``: record, verify and report seeded streams."""
+"""``python -m rngsuite``: record, verify and report seeded streams."""
 
 import atexit
 import gc
@@ -11,9 +11,9 @@ import sys
 # multiprocessing's), so none of them is skipped.
 atexit.register(gc.freeze)
 
-from suite.cli import main  # noqa: E402 -- after the handler above, so it runs last
+from rngsuite.cli import main  # noqa: E402 -- after the handler above, so it runs last
 
-# `python -m suite report | head` ends quietly, as a Unix filter should.
+# `python -m rngsuite report | head` ends quietly, as a Unix filter should.
 signal.signal(signal.SIGPIPE, signal.SIG_DFL)
 
 sys.exit(main())

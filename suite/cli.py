@@ -1,6 +1,6 @@
-"""``python -m suite`` (or ``rngsuite``): verify, record, report, and the tools.
+"""``python -m rngsuite`` (or ``rngsuite``): verify, record, report, and the tools.
 
-Exit codes (``suite.core.settings``): 0 conforms; 1 a conformance failure (a stream changed, is
+Exit codes (``rngsuite.core.settings``): 0 conforms; 1 a conformance failure (a stream changed, is
 not recorded, or a recording met a conflict); 2 bad input (an unreadable or malformed golden
 file, an unknown case, option or device), said in one line naming the file and the entry;
 3 rngsuite cannot run here (an internal error, with its traceback; no usable CUDA for
@@ -15,11 +15,12 @@ import sys
 import traceback
 from pathlib import Path
 
-from suite.core.compare import DEFAULT_ULP
-from suite.core.settings import (CONFORMANCE, DEFAULT_LEDGER, EXIT_BAD_INPUT, EXIT_FAIL,
-                                 EXIT_INTERNAL, EXIT_OK, BadInput, CannotRun, resolve_devices)
+from rngsuite.core.compare import DEFAULT_ULP
+from rngsuite.core.settings import (CONFORMANCE, DEFAULT_LEDGER, EXIT_BAD_INPUT, EXIT_FAIL,
+                                    EXIT_INTERNAL, EXIT_OK, PACKAGED_LEDGER, PYTEST_INI,
+                                    BadInput, CannotRun, resolve_devices)
 
-PROG = "python -m suite"
+PROG = "python -m rngsuite"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -29,19 +30,29 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--ledger", default=str(DEFAULT_LEDGER), metavar="DIR",
-                        help="golden ledger directory (default: %(default)s)")
+    common.add_argument("--ledger", default=None, metavar="DIR",
+                        help="golden ledger directory (default: in a project with "
+                             "[tool.rngsuite], its ledger; else the library's, "
+                             f"{DEFAULT_LEDGER})")
+    common.add_argument("--library", action="store_true",
+                        help="the library's catalog and ledger even inside a project that "
+                             "declares its own streams")
     selecting = argparse.ArgumentParser(add_help=False)
     selecting.add_argument("--device", default="cpu", metavar="DEVICES",
                            help="cpu (default), cuda, cuda:N, mps, a comma list, or all")
     selecting.add_argument("--case", action="append", default=[], metavar="GLOB",
                            help="only cases whose id matches this glob (repeatable)")
+    streams = argparse.ArgumentParser(add_help=False)
+    streams.add_argument("--stream", action="append", default=[], metavar="GLOB",
+                         help="in a project: only its declared streams whose id matches "
+                              "(repeatable), e.g. 'train:first_batch@*'")
 
     parser = _Parser(prog=PROG, description=__doc__,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    verify = sub.add_parser("verify", parents=[common, selecting],
-                            help="run the conformance suite (pytest) and print its report")
+    verify = sub.add_parser("verify", parents=[common, selecting, streams],
+                            help="run the conformance suite (pytest) and print its report; in "
+                                 "a project with [tool.rngsuite], check its declared streams")
     verify.add_argument("--record", action="store_true",
                         help="add this environment to the ledger instead of failing")
     verify.add_argument("--compiled", action="store_true",
@@ -54,8 +65,9 @@ def _parser() -> argparse.ArgumentParser:
                              "HYPOTHESIS_PROFILE, else ci under CI, else dev)")
     verify.add_argument("pytest_args", nargs="*", metavar="-- PYTEST_ARGS",
                         help="passed to pytest after --, e.g. -- -x -k randn")
-    sub.add_parser("record", parents=[common, selecting],
-                   help="draw every case here and add this environment to the ledger")
+    sub.add_parser("record", parents=[common, selecting, streams],
+                   help="draw every case here and add this environment to the ledger (in a "
+                        "project: its declared streams, into its ledger)")
     report = sub.add_parser("report", parents=[common],
                             help="print the ledger: cases x recorded environments, as markdown")
     report.add_argument("--changed", action="store_true",
@@ -95,7 +107,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="draw cases here and print their values as JSON (what bisect reads)")
     bisect = sub.add_parser("bisect", parents=[common],
                             help="find the first release of a package that changed a case")
-    bisect.add_argument("case", help="a case id, as python -m suite list prints it")
+    bisect.add_argument("case", help="a case id, as python -m rngsuite list prints it")
     bisect.add_argument("--package", required=True, choices=("torch", "numpy", "pandas"),
                         help="the package whose releases are searched")
     bisect.add_argument("--since", metavar="VERSION", help="the oldest release to consider")
@@ -127,8 +139,10 @@ PREIMPORTED = ("hypothesis", "xdist")
 #: pytest plugins a verify leaves out. pytest's logging plugin attaches its capture handler to
 #: the root logger and to every non-propagating logger for each phase of each test -- torch
 #: defines hundreds of those, so it cost 1.0-1.5 s of a 12 s goldens-only run -- and no check
-#: of rngsuite logs anything (its findings are verdicts, not log records).
-LEFT_OUT_PLUGINS = ("cacheprovider", "logging")
+#: of rngsuite logs anything (its findings are verdicts, not log records). pytest-randomly,
+#: where a project has it, reseeds Python's, NumPy's and torch's global generators before every
+#: test: in the middle of the very streams the suite checks.
+LEFT_OUT_PLUGINS = ("cacheprovider", "logging", "randomly")
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -140,8 +154,10 @@ def _verify(args: argparse.Namespace) -> int:
     for name in PREIMPORTED:
         if importlib.util.find_spec(name) is not None:
             importlib.import_module(name)
-    argv = [str(CONFORMANCE), "--ledger", args.ledger, "--device", args.device,
-            "--ulp", str(args.ulp), "-q",
+    # The package's own pytest settings and rootdir: run from a user's project, that project's
+    # pytest configuration (addopts, conftest files, filters) must not change the suite.
+    argv = [str(CONFORMANCE), "-c", str(PYTEST_INI), "--rootdir", str(PYTEST_INI.parent),
+            "--ledger", args.ledger, "--device", args.device, "--ulp", str(args.ulp), "-q",
             "-W", "ignore:Module already imported so cannot be rewritten"
                   ":pytest.PytestAssertRewriteWarning"]
     for plugin in LEFT_OUT_PLUGINS:
@@ -164,14 +180,14 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _can_draw() -> None:
     """Stop in one line, before a draw, where this machine cannot run torch's kernels."""
-    from suite.core.provenance import capability_problem
+    from rngsuite.core.provenance import capability_problem
 
     if problem := capability_problem():
         raise CannotRun(problem)
 
 
 def _select(args: argparse.Namespace):
-    from suite.core.catalog import load_catalog, select
+    from rngsuite.core.catalog import load_catalog, select
 
     devices = resolve_devices(args.device)
     cases = select(load_catalog(devices=devices), args.case)
@@ -184,10 +200,10 @@ def _select(args: argparse.Namespace):
 def _record(args: argparse.Namespace) -> int:
     from collections import Counter
 
-    from suite.backends import registry
-    from suite.checks import engine
-    from suite.checks.recording import Recorder
-    from suite.core.ledger import Ledger
+    from rngsuite.backends import registry
+    from rngsuite.checks import engine
+    from rngsuite.checks.recording import Recorder
+    from rngsuite.core.ledger import Ledger
 
     devices, cases = _select(args)
     _can_draw()
@@ -230,8 +246,8 @@ def _record(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    from suite.checks.recording import Recorder
-    from suite.core.ledger import Ledger
+    from rngsuite.checks.recording import Recorder
+    from rngsuite.core.ledger import Ledger
 
     recorder = Recorder(Ledger.load(Path(args.ledger)))
     conflicts = []
@@ -249,11 +265,11 @@ def _merge(args: argparse.Namespace) -> int:
 
 
 def _deep(args: argparse.Namespace) -> int:
-    from suite.backends import registry
-    from suite.checks import deep
-    from suite.checks.recording import Recorder
-    from suite.core.catalog import load_deep, parse_deep_id, select
-    from suite.core.ledger import Ledger
+    from rngsuite.backends import registry
+    from rngsuite.checks import deep
+    from rngsuite.checks.recording import Recorder
+    from rngsuite.core.catalog import load_deep, parse_deep_id, select
+    from rngsuite.core.ledger import Ledger
 
     catalog = load_deep()
     cases = select(catalog, args.case)
@@ -309,9 +325,9 @@ def _deep(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------------------ the tools
 def _report(args: argparse.Namespace) -> int:
-    from suite.core.ledger import Ledger
-    from suite.tools.ledger_page import ledger_html
-    from suite.tools.report import Spec, findings_markdown, ledger_tables, upgrade_markdown
+    from rngsuite.core.ledger import Ledger
+    from rngsuite.tools.ledger_page import ledger_html
+    from rngsuite.tools.report import Spec, findings_markdown, ledger_tables, upgrade_markdown
 
     ledger = Ledger.load(Path(args.ledger))
     if bool(args.old) != bool(args.new):
@@ -328,7 +344,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _draw(args: argparse.Namespace) -> int:
-    from suite.backends import registry
+    from rngsuite.backends import registry
 
     devices, cases = _select(args)
     _can_draw()
@@ -345,11 +361,11 @@ def _draw(args: argparse.Namespace) -> int:
 
 
 def _bisect(args: argparse.Namespace) -> int:
-    from suite.backends import registry
-    from suite.core import provenance as prov
-    from suite.core.compare import first_difference
-    from suite.core.ledger import Ledger
-    from suite.tools import bisect as bs
+    from rngsuite.backends import registry
+    from rngsuite.core import provenance as prov
+    from rngsuite.core.compare import first_difference
+    from rngsuite.core.ledger import Ledger
+    from rngsuite.tools import bisect as bs
 
     case = {c.id: c for c in _select(argparse.Namespace(device="cpu", case=[]))[1]}.get(args.case)
     if case is None:
@@ -388,7 +404,7 @@ def _bisect(args: argparse.Namespace) -> int:
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    from suite.tools.doctor import check
+    from rngsuite.tools.doctor import check
 
     findings = check(Path(args.ledger))
     for problem in findings.problems:
@@ -405,8 +421,8 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _gpu(args: argparse.Namespace) -> int:
-    from suite.core import provenance
-    from suite.tools import gpu
+    from rngsuite.core import provenance
+    from rngsuite.tools import gpu
 
     if args.device.split(":")[0] != "cuda":
         raise LookupError(f"--device {args.device!r} is not cuda or cuda:N")
@@ -421,9 +437,9 @@ def _gpu(args: argparse.Namespace) -> int:
 def _cuda_model(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from suite.checks import cuda_goldens
-    from suite.core.catalog import load_catalog
-    from suite.core.ledger import Ledger
+    from rngsuite.checks import cuda_goldens
+    from rngsuite.core.catalog import load_catalog
+    from rngsuite.core.ledger import Ledger
 
     rows = cuda_goldens.table(Ledger.load(Path(args.ledger)), load_catalog(devices=["cuda"]))
     if not rows:
@@ -438,10 +454,74 @@ COMMANDS = {"verify": _verify, "record": _record, "report": _report, "list": _li
             "doctor": _doctor, "gpu": _gpu, "cuda-model": _cuda_model}
 
 
+#: The commands that write into --ledger.
+WRITING = ("record", "merge")
+
+
+def _resolve(args: argparse.Namespace):
+    """The project the command runs in (None: the library's catalog), and ``args.ledger``
+    resolved: the project's ledger in a project with ``[tool.rngsuite]``, else the library's.
+    The library ledger a wheel carries is read-only: recording into it is refused."""
+    from rngsuite.tools import project as proj
+
+    found = None if getattr(args, "library", True) else proj.find(Path.cwd())
+    project = proj.load(found) if found else None
+    if hasattr(args, "ledger") and args.ledger is None:
+        args.ledger = str(project.ledger if project else DEFAULT_LEDGER)
+    writing = args.command in WRITING or getattr(args, "record", False) or (
+        args.command == "deep" and args.action == "record")
+    if writing and Path(args.ledger).resolve() == PACKAGED_LEDGER.resolve():
+        raise BadInput(f"--ledger {args.ledger}: the ledger installed with rngsuite is "
+                       "read-only (an upgrade replaces it); record into a folder of your own: "
+                       "--ledger DIR")
+    if project is None and getattr(args, "stream", None):
+        raise BadInput("--stream: no pyproject.toml with [tool.rngsuite] here or above "
+                       f"{Path.cwd()} (docs/using.md)")
+    return project
+
+
+def _streams(args: argparse.Namespace, project, *, record: bool) -> int:
+    """verify/record in a project: its declared streams against its own ledger. Every stream
+    is called and judged before anything is written."""
+    from collections import Counter
+
+    from rngsuite.checks import streams
+    from rngsuite.checks.recording import Recorder
+    from rngsuite.core.ledger import Ledger
+    from rngsuite.tools import project as proj
+    from rngsuite.tools.progress import progress
+
+    chosen = proj.runs(project, args.stream)
+    ledger = Ledger.load(Path(args.ledger), missing_ok=True)
+    verdicts = []
+    with proj.importable(project):
+        for run in progress(chosen, desc="streams", unit="stream"):
+            source = streams.Source(library=run.declared.library, device=run.device or "cpu")
+            verdicts.append(streams.check(run.stream(), proj.call(run), ledger, source=source))
+    if record:
+        recorder = Recorder(ledger)
+        for verdict in verdicts:
+            recorder.add(verdict)
+        recorder.save()
+        for message in recorder.conflicts:
+            print(f"conflict: {message}")
+        print(recorder.summary())
+        return EXIT_FAIL if recorder.conflicts else EXIT_OK
+    for verdict in verdicts:
+        print(verdict.summary() if verdict.ok else verdict.message())
+    tally = Counter(v.status for v in verdicts)
+    print(f"{len(verdicts)} streams of {project.config} against {args.ledger}: "
+          + ", ".join(f"{n} {k}" for k, n in sorted(tally.items())))
+    return EXIT_OK if all(v.ok for v in verdicts) else EXIT_FAIL
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(sys.argv[1:] if argv is None else list(argv))
     where = f"{PROG} {args.command}" + (f" {args.action}" if args.command == "deep" else "")
     try:
+        project = _resolve(args)
+        if project is not None and args.command in ("verify", "record"):
+            return _streams(args, project, record=args.command == "record" or args.record)
         return COMMANDS[args.command](args)
     except (BadInput, LookupError) as exc:
         print(f"{where}: error: {exc}", file=sys.stderr)

@@ -1,4 +1,4 @@
 """Loads the rngsuite pytest plugin (its hooks and fixtures) for ``pytest suite`` and
-``python -m suite verify``."""
+``python -m rngsuite verify``."""
 
-from suite.pytest_plugin.plugin import *  # noqa: F401,F403
+from rngsuite.pytest_plugin.plugin import *  # noqa: F401,F403

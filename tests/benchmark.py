@@ -5,7 +5,7 @@ Measures (median of ``--repeat`` runs; ratios are taken within each run, then th
 1. in process, without pytest: loading the golden ledger, ``backend.draw`` over every catalog
    case (the raw cost of drawing), and ``engine.check`` over every case (draw + compare); the
    check/draw ratio is the cost of verifying over drawing alone;
-2. ``python -m suite verify --profile ci`` end to end, and its golden checks alone
+2. ``python -m rngsuite verify --profile ci`` end to end, and its golden checks alone
    (subprocess wall time, and pytest's passed count);
 3. ``python -m pytest --pyargs numpy.random`` (subprocess wall time, fewer repeats: it is slower);
 4. ``--models``: the reference models against the library itself, 10**7 values of torch's CPU
@@ -42,10 +42,10 @@ from statistics import median
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from suite.backends import registry  # noqa: E402
-from suite.checks import engine  # noqa: E402
-from suite.core.catalog import DeepCase, load_catalog, load_deep, parse_deep_id  # noqa: E402
-from suite.core.ledger import DIGEST, Ledger  # noqa: E402
+from rngsuite.backends import registry  # noqa: E402
+from rngsuite.checks import engine  # noqa: E402
+from rngsuite.core.catalog import DeepCase, load_catalog, load_deep, parse_deep_id  # noqa: E402
+from rngsuite.core.ledger import DIGEST, Ledger  # noqa: E402
 
 # The in-process draws run every catalog case, and torch warns about the empty ones (e.g.
 # "Initializing zero-element tensors is a no-op") each time: the cases mean to draw nothing.
@@ -130,7 +130,7 @@ def models(repeat: int, n: int = 10**7) -> list[tuple[str, float, float]]:
     import numpy as np
     import torch
 
-    from suite.reference import mt19937, torch_cpu
+    from rngsuite.reference import mt19937, torch_cpu
 
     def lib_rand():
         torch.manual_seed(17)
@@ -169,7 +169,7 @@ def digest_throughput(repeat: int, chunk_bytes: int) -> list[tuple[str, float]]:
     """(algorithm, GiB/s) hashing one chunk-sized buffer 64 times, median over ``repeat``."""
     import numpy as np
 
-    from suite.checks import deep
+    from rngsuite.checks import deep
 
     buf = np.random.default_rng(0).integers(0, 2**63, chunk_bytes // 8, dtype=np.uint64)
     view = deep.canonical_view(buf)
@@ -188,7 +188,7 @@ def digest_throughput(repeat: int, chunk_bytes: int) -> list[tuple[str, float]]:
 
 def raw_generation(case, backends, chunk: int) -> None:
     """The deep check's draw without the digest: the same stream, chunks and buffer."""
-    from suite.checks import deep
+    from rngsuite.checks import deep
 
     stream = deep.open_stream(case, backends, chunk)
     left = case.length
@@ -200,7 +200,7 @@ def raw_generation(case, backends, chunk: int) -> None:
 
 def deep_speed(repeat: int, n: int = 10**8) -> list[dict]:
     """Per backend: raw generation vs deep check seconds for ``n`` values, ratio per run."""
-    from suite.checks import deep
+    from rngsuite.checks import deep
 
     backends = registry(["cpu"])
     rows = []
@@ -226,7 +226,7 @@ def deep_speed(repeat: int, n: int = 10**8) -> list[dict]:
 def golden_check(repeat: int, case_id: str) -> tuple[float, float, float, str]:
     """The committed nightly case verified against its golden: (raw s, check s, ratio, status),
     the raw draw of the same stream alternating with it, and the median raw/check ratio."""
-    from suite.checks import deep
+    from rngsuite.checks import deep
 
     backends = registry(["cpu"])
     goldens = Ledger.load(ROOT / "golden")
@@ -244,8 +244,8 @@ def golden_check(repeat: int, case_id: str) -> tuple[float, float, float, str]:
 
 def quick_cases(repeat: int) -> list[tuple[str, float, str, str]]:
     """Each quick deep case's verify time in process (median), verdict and how it started."""
-    from suite.checks import deep
-    from suite.reference import mt19937
+    from rngsuite.checks import deep
+    from rngsuite.reference import mt19937
 
     backends = registry(["cpu"])
     goldens = Ledger.load(ROOT / "golden")
@@ -268,10 +268,10 @@ _MEMORY_PROBE = r"""
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[1])
 import numpy, torch, xxhash
-from suite.checks import deep
-from suite.backends import registry
-from suite.core.catalog import parse_deep_id
-from suite.core.ledger import Ledger
+from rngsuite.checks import deep
+from rngsuite.backends import registry
+from rngsuite.core.catalog import parse_deep_id
+from rngsuite.core.ledger import Ledger
 backends = registry(["cpu"])
 goldens = Ledger.load(sys.argv[1] + "/golden")
 case = parse_deep_id(sys.argv[2])
@@ -307,7 +307,7 @@ def deep_memory(case_id: str) -> dict:
 
 
 def deep_main(repeat: int) -> int:
-    from suite.checks import deep
+    from rngsuite.checks import deep
 
     print(machine())
     chunk_bytes = deep.CHUNK * 8
@@ -411,8 +411,8 @@ def main(argv: list[str] | None = None) -> int:
     # The three commands alternate within each run, so that each run's ratios to NumPy's
     # tests are taken under the same load; the ci profile is derandomized, so every run does
     # the same work.
-    argvs = {"verify": [sys.executable, "-m", "suite", "verify", "--profile", "ci"],
-             "goldens": [sys.executable, "-m", "suite", "verify", "--", "-k", "test_golden"],
+    argvs = {"verify": [sys.executable, "-m", "rngsuite", "verify", "--profile", "ci"],
+             "goldens": [sys.executable, "-m", "rngsuite", "verify", "--", "-k", "test_golden"],
              "numpy": [sys.executable, "-m", "pytest", "--pyargs", "numpy.random", "-q",
                        "-p", "no:cacheprovider"]}
     runs: dict[str, tuple] = {}
@@ -436,8 +436,8 @@ def main(argv: list[str] | None = None) -> int:
             ("engine.check, all cases (in process)", median(ip["check"]), n)]
     notes = [f"in process: {n} cases, {ip['not_ok']} not conforming; {args.repeat} runs"]
     for what, (times, counts, rc, tail) in (
-            ("python -m suite verify --profile ci (goldens + properties)", verify),
-            ("python -m suite verify -- -k test_golden (goldens only)", goldens),
+            ("python -m rngsuite verify --profile ci (goldens + properties)", verify),
+            ("python -m rngsuite verify -- -k test_golden (goldens only)", goldens),
             ("numpy.random test suite (pytest)", numpy_tests)):
         # A verify run's checks are the cases it judged (one test checks a call's cases);
         # NumPy's are its tests.

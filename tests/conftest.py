@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from suite.backends import registry
-from suite.core.catalog import load_catalog
-from suite.core.ledger import Ledger
+from rngsuite.backends import registry
+from rngsuite.core.catalog import load_catalog
+from rngsuite.core.ledger import Ledger
 
 ROOT = Path(__file__).resolve().parent.parent
 FAULTS = Path(__file__).resolve().parent / "faults"
@@ -21,7 +21,7 @@ FAULTS = Path(__file__).resolve().parent / "faults"
 
 def run_cli(*args: str, plugins: tuple[str, ...] = (), pytest_args: tuple[str, ...] = (),
             env: dict | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    """Run ``python -m suite ARGS`` in a fresh interpreter; for ``verify``, ``pytest_args`` go
+    """Run ``python -m rngsuite ARGS`` in a fresh interpreter; for ``verify``, ``pytest_args`` go
     to pytest. Fault ``plugins`` (modules of tests/faults/) are installed in the environment:
     a ``sitecustomize`` imports them at the start of every Python process the run starts (the
     resume property's fresh process too), and verify also loads them with ``-p``."""
@@ -32,7 +32,7 @@ def run_cli(*args: str, plugins: tuple[str, ...] = (), pytest_args: tuple[str, .
             Path(site, "sitecustomize.py").write_text("".join(f"import {p}\n" for p in plugins))
             paths.insert(0, site)
         full_env["PYTHONPATH"] = os.pathsep.join(paths)
-        argv = [sys.executable, "-m", "suite", *args]
+        argv = [sys.executable, "-m", "rngsuite", *args]
         if plugins or pytest_args:
             argv += ["--", *pytest_args, *(f"-p{p}" for p in plugins)]
         return subprocess.run(argv, capture_output=True, text=True, env=full_env, cwd=cwd,
@@ -68,7 +68,7 @@ def empty_ledger(tmp_path) -> Ledger:
 @pytest.fixture
 def small_golden(tmp_path, catalog, backends) -> Path:
     """A temporary ledger holding a few real recordings: short and long draws, two backends."""
-    from suite.checks import engine, recording
+    from rngsuite.checks import engine, recording
 
     root = tmp_path / "golden"
     root.mkdir()

@@ -2,7 +2,7 @@
 
     python tests/flakes.py --runs 20
 
-Each run is ``python -m suite verify --profile dev`` (random examples, not derandomized) with
+Each run is ``python -m rngsuite verify --profile dev`` (random examples, not derandomized) with
 
 * a fresh random Hypothesis seed (``--hypothesis-seed``),
 * pytest-randomly switched on (``-p randomly``, which overrides pyproject's ``-p no:randomly``)
@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def command(hypothesis_seed: int, randomly_seed: int, *, workers: int, profile: str,
             extra: list[str]) -> list[str]:
     """The verify command of one run."""
-    return [sys.executable, "-m", "suite", "verify", "--profile", profile, *extra, "--",
+    return [sys.executable, "-m", "rngsuite", "verify", "--profile", profile, *extra, "--",
             "-n", str(workers), "-p", "randomly", f"--randomly-seed={randomly_seed}",
             f"--hypothesis-seed={hypothesis_seed}"]
 
@@ -63,14 +63,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log-dir", type=Path, default=None,
                         help="where each run's output goes (default: a new temporary directory)")
     parser.add_argument("extra", nargs="*", metavar="-- VERIFY_ARGS",
-                        help="more python -m suite verify options, e.g. -- --case 'torch:*'")
+                        help="more python -m rngsuite verify options, e.g. -- --case 'torch:*'")
     args = parser.parse_args(argv)
 
     master = args.seed if args.seed is not None else random.SystemRandom().getrandbits(32)
     chooser = random.Random(master)
     log_dir = args.log_dir or Path(tempfile.mkdtemp(prefix="rngsuite-flakes-"))
     log_dir.mkdir(parents=True, exist_ok=True)
-    print(f"flakes: {args.runs} runs of python -m suite verify --profile {args.profile} "
+    print(f"flakes: {args.runs} runs of python -m rngsuite verify --profile {args.profile} "
           f"-n {args.workers}, random order; seeds chosen with --seed {master}; logs in {log_dir}",
           flush=True)
 

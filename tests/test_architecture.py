@@ -39,28 +39,30 @@ def test_lower_layers_never_import_higher_ones():
 
 @pytest.fixture
 def copy_of_the_house(tmp_path) -> Path:
-    """A copy of suite/ and pyproject.toml, to plant violations in."""
-    shutil.copytree(SUITE, tmp_path / "suite", ignore=shutil.ignore_patterns("__pycache__"))
+    """A copy of suite/ (as the package rngsuite, found first on PYTHONPATH) and
+    pyproject.toml, to plant violations in."""
+    shutil.copytree(SUITE, tmp_path / "rngsuite", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     return tmp_path
 
 
 @pytest.mark.parametrize("module,line,contract", [
-    ("suite/core/compare.py", "from suite.cli import main", "a lower layer never imports"),
-    ("suite/backends/base.py", "from suite.reference import mt19937",
+    ("suite/core/compare.py", "from rngsuite.cli import main", "a lower layer never imports"),
+    ("suite/backends/base.py", "from rngsuite.reference import mt19937",
      "a lower layer never imports"),
-    ("suite/tools/report.py", "from suite.backends._torch import TORCH_CALLS",
+    ("suite/tools/report.py", "from rngsuite.backends._torch import TORCH_CALLS",
      "a private module"),
 ], ids=["core imports the cli", "backends import reference", "a private module from outside"])
 def test_a_planted_import_breaks_its_contract(copy_of_the_house, module, line, contract):
     """An import that runs up the layers, across siblings, or into another package's private
     module makes lint-imports fail and name the import."""
-    path = copy_of_the_house / module
+    path = copy_of_the_house / "rngsuite" / module.partition("/")[2]
     path.write_text(path.read_text() + f"\n{line}  # planted\n")
     result = _lint_imports(copy_of_the_house)
     assert result.returncode != 0, result.stdout[-3000:]
     broken = result.stdout.split("Broken contracts", 1)[-1]
-    assert contract in broken and module[:-3].replace("/", ".") in broken, broken[-3000:]
+    name = "rngsuite." + module[:-3].partition("/")[2].replace("/", ".")
+    assert contract in broken and name in broken, broken[-3000:]
 
 
 # ---------------------------------------------------------------------------- private names
@@ -77,13 +79,13 @@ class Use:
         return f"{self.module}:{self.line}: uses {self.owner}.{self.name}"
 
 
-def _module_name(path: Path, root: Path) -> str:
-    parts = path.relative_to(root).with_suffix("").parts
+def _module_name(path: Path, package_dir: Path, package: str) -> str:
+    parts = (package, *path.relative_to(package_dir).with_suffix("").parts)
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _is_module(name: str, root: Path) -> bool:
-    base = root.joinpath(*name.split("."))
+def _is_module(name: str, package_dir: Path) -> bool:
+    base = package_dir.joinpath(*name.split(".")[1:])
     return base.with_suffix(".py").exists() or (base / "__init__.py").exists()
 
 
@@ -91,13 +93,15 @@ def _private(name: str) -> bool:
     return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
 
 
-def private_uses(root: Path, package: str = "suite") -> list[Use]:
-    """Every place a module of ``package`` (under ``root``) imports, or reads as an attribute
-    of an imported module, a private name of another of its modules. A private *module* may be
-    imported inside its own package (import-linter's private_modules contract checks that)."""
+def private_uses(package_dir: Path, package: str = "rngsuite") -> list[Use]:
+    """Every place a module of ``package`` (its files in ``package_dir``: the repository's
+    suite/ is the package rngsuite) imports, or reads as an attribute of an imported module, a
+    private name of another of its modules. A private *module* may be imported inside its own
+    package (import-linter's private_modules contract checks that)."""
+    root = package_dir
     found = []
-    for path in sorted((root / package).rglob("*.py")):
-        me = _module_name(path, root)
+    for path in sorted(package_dir.rglob("*.py")):
+        me = _module_name(path, package_dir, package)
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
         aliases: dict[str, str] = {}  # a local name bound to one of the package's modules
         for node in ast.walk(tree):
@@ -134,29 +138,30 @@ def private_uses(root: Path, package: str = "suite") -> list[Use]:
 def test_no_module_uses_another_modules_private_names():
     """No module of suite/ imports, or reads through a module it imported, a name another
     module keeps private (a leading underscore): what is shared is public."""
-    uses = private_uses(ROOT)
+    uses = private_uses(SUITE)
     assert not uses, "\n".join(map(str, uses))
 
 
 @pytest.mark.parametrize("line", [
-    "from suite.core.ledger import _unused_name",
-    "from suite.core import ledger\nledger._unused_name",
-    "import suite.core.ledger as ledger\nledger._unused_name",
+    "from rngsuite.core.ledger import _unused_name",
+    "from rngsuite.core import ledger\nledger._unused_name",
+    "import rngsuite.core.ledger as ledger\nledger._unused_name",
     "from ..core.ledger import _unused_name",
 ], ids=["from-import", "module attribute", "import as", "relative import"])
 def test_a_planted_private_use_is_found(copy_of_the_house, line):
     """Importing another module's private name, or reading one through a module, is found."""
-    path = copy_of_the_house / "suite" / "checks" / "engine.py"
+    path = copy_of_the_house / "rngsuite" / "checks" / "engine.py"
     path.write_text(path.read_text() + f"\n{line}  # planted\n")
-    planted = {str(u) for u in private_uses(copy_of_the_house)} - {str(u) for u in private_uses(ROOT)}
-    assert len(planted) == 1 and planted.pop().startswith("suite.checks.engine:"), planted
+    planted = ({str(u) for u in private_uses(copy_of_the_house / "rngsuite")}
+               - {str(u) for u in private_uses(SUITE)})
+    assert len(planted) == 1 and planted.pop().startswith("rngsuite.checks.engine:"), planted
 
 
 # ---------------------------------------------------------------------------- the design doc
 def test_the_design_doc_names_every_module_and_command():
     """docs/DESIGN.md names every module of suite/ (its file name) and every command of the
     CLI, so a newcomer finds each one's room."""
-    from suite.cli import COMMANDS
+    from rngsuite.cli import COMMANDS
 
     design = (ROOT / "docs" / "DESIGN.md").read_text(encoding="utf-8")
     modules = sorted({p.name for p in SUITE.rglob("*.py")} - {"__init__.py"})

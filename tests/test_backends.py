@@ -5,8 +5,8 @@ import builtins
 import numpy as np
 import pytest
 
-from suite.backends import Backend
-from suite.checks import engine
+from rngsuite.backends import Backend
+from rngsuite.checks import engine
 
 real_print = builtins.print
 
@@ -81,7 +81,7 @@ def test_snippets_reproduce_the_draws(catalog, backends, monkeypatch):
 
 def test_the_device_is_a_parameter(backends):
     """Torch adapters take their device from the registry, and a missing one says why."""
-    from suite.backends import registry
+    from rngsuite.backends import registry
 
     cuda = registry(["cuda"])
     assert cuda["torch:cuda"].device == "cuda"
@@ -94,7 +94,7 @@ def test_the_device_is_a_parameter(backends):
 
 def test_global_backends_take_one_seed(catalog, backends):
     """A global stream cannot hold two interleaved seeds."""
-    from suite.core.catalog import Case, CatalogError, parse_steps
+    from rngsuite.core.catalog import Case, CatalogError, parse_steps
 
     case = Case("numpy.random", (1, 2), parse_steps("a.rand(2);b.rand(2)", streams=2))
     with pytest.raises(CatalogError, match="one global stream"):
@@ -120,8 +120,8 @@ def test_a_torch_call_the_release_lacks_is_absent(monkeypatch):
     torch backends say which and in which release; the default generator does not need it."""
     import torch
 
-    from suite.backends import registry
-    from suite.core.catalog import parse_call
+    from rngsuite.backends import registry
+    from rngsuite.core.catalog import parse_call
 
     monkeypatch.setattr(torch.nn.init, "normal_", lambda tensor, mean=0.0, std=1.0: tensor)
     monkeypatch.delattr(torch.distributions, "InverseGamma")

@@ -7,7 +7,7 @@ import shutil
 import numpy as np
 import pytest
 
-from suite.core.ledger import LedgerError, array_path, file_for
+from rngsuite.core.ledger import LedgerError, array_path, file_for
 
 from conftest import run_cli, tree_digest
 
@@ -213,7 +213,7 @@ def test_every_command_reading_the_ledger_refuses_it_the_same_way(small_golden, 
 
 def test_ledger_error_names_file_and_entry(small_golden):
     """LedgerError's text is 'file: entry: problem'."""
-    from suite.core.ledger import Ledger
+    from rngsuite.core.ledger import Ledger
 
     path, _ = _wrong_dtype(small_golden)
     with pytest.raises(LedgerError) as info:

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from suite.tools.bisect import arrays_from_json, bisect, choose
+from rngsuite.tools.bisect import arrays_from_json, bisect, choose
 
 from conftest import run_cli
 
@@ -39,7 +39,7 @@ def test_bisect_without_change_says_so():
 
 
 def test_draw_prints_values_bisect_reads_back_exactly(catalog, backends):
-    """python -m suite draw gives every value exactly, dtype and shape kept."""
+    """python -m rngsuite draw gives every value exactly, dtype and shape kept."""
     case_id = "torch:cpu:rand(3,4)@42"
     out = run_cli("draw", "--case", case_id)
     assert out.returncode == 0

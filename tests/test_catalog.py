@@ -4,8 +4,9 @@ import re
 
 import pytest
 
-from suite.core.catalog import (Call, Case, CatalogError, DType, List, Make, expand, load_catalog,
-                                parse_call, parse_case, parse_seed, seed_kind, select)
+from rngsuite.core.catalog import (Call, Case, CatalogError, DType, List, Make, expand,
+                                   load_catalog, parse_call, parse_case, parse_seed, seed_kind,
+                                   select)
 
 
 def test_ids_are_unique_and_readable(catalog):

@@ -6,14 +6,14 @@ import platform
 import pytest
 
 from conftest import GOLDENS_ONLY, run_cli, tree_digest
-from suite.core.catalog import load_catalog, select
+from rngsuite.core.catalog import load_catalog, select
 
 
 def test_unknown_option_exits_2_in_one_line():
     """An unknown option is bad input: exit 2 and one error line, no traceback."""
     result = run_cli("verify", "--no-such-option")
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1].startswith("python -m suite")
+    assert result.stderr.strip().splitlines()[-1].startswith("python -m rngsuite")
     assert "Traceback" not in result.stderr
 
 
@@ -95,7 +95,7 @@ def test_a_call_the_release_lacks_skips_its_cases(small_golden, tmp_path):
     without wald, here) is skipped with one reason naming the call and the release: neither a
     failure nor a pass, and nothing is recorded."""
     (tmp_path / "numpy_without_wald.py").write_text(
-        "from suite.backends import numpy_generator\n"
+        "from rngsuite.backends import numpy_generator\n"
         "del numpy_generator.GENERATOR_CALLS['wald']  # as a release without Generator.wald\n")
     before = tree_digest(small_golden)
     for mode in ((), ("--record",)):
@@ -122,12 +122,12 @@ def test_report_upgrade_options(small_golden):
 
 
 def test_record_skips_a_call_the_release_lacks(small_golden, monkeypatch, capsys):
-    """python -m suite record draws nothing for a call the installed release lacks (here
+    """python -m rngsuite record draws nothing for a call the installed release lacks (here
     torch.nn.init.normal_ without generator=, as before torch took one): it says so, once per
     reason with the number of cases, and leaves the ledger as it was."""
     import torch
 
-    from suite import cli
+    from rngsuite import cli
 
     monkeypatch.setattr(torch.nn.init, "normal_", lambda tensor, mean=0.0, std=1.0: tensor)
     before = tree_digest(small_golden)
@@ -144,14 +144,14 @@ def test_record_skips_a_call_the_release_lacks(small_golden, monkeypatch, capsys
 
 
 def test_record_says_which_regimes_the_release_refuses(small_golden, monkeypatch, capsys):
-    """python -m suite record does not stop at a regime the installed release refuses (here
+    """python -m rngsuite record does not stop at a regime the installed release refuses (here
     float16 rand, as a release without half-precision sampling would): the unrecorded case is
     named with the library's error, the others are recorded, and nothing fails; once an older
     release has drawn the case, the refusal fails (a regime removed)."""
     import torch
 
-    from suite import cli
-    from suite.core.ledger import Ledger
+    from rngsuite import cli
+    from rngsuite.core.ledger import Ledger
 
     real = torch.rand
 
@@ -205,7 +205,7 @@ def test_kernels_the_cpu_lacks_stop_in_one_line_before_any_draw(monkeypatch, sma
     """ATEN_CPU_CAPABILITY asking for kernels the CPU lacks would kill the interpreter with an
     illegal instruction at the first draw: every drawing command stops first, in one line,
     exit 3, nothing written."""
-    from suite.core import provenance
+    from rngsuite.core import provenance
 
     monkeypatch.setattr(provenance, "_cpuinfo", lambda: {"flags": "sse4_2 avx avx2 fma"})
     monkeypatch.setattr(provenance, "_torch_cpu_capability", lambda torch: "AVX512")

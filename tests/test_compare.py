@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from suite.core.compare import compare, digest, np_dtype, storable, to_json_values
+from rngsuite.core.compare import compare, digest, np_dtype, storable, to_json_values
 
 
 def _one_ulp_up(a, i):

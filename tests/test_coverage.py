@@ -1,4 +1,4 @@
-"""Tests for suite.tools.coverage: the installed libraries' sampling API against the catalog."""
+"""Tests for rngsuite.tools.coverage: the installed libraries' sampling API against the catalog."""
 
 import random
 import re
@@ -6,8 +6,8 @@ import re
 import numpy as np
 import pytest
 
-from suite.tools import coverage
-from suite.core.catalog import CATALOG_PATH, load_catalog
+from rngsuite.tools import coverage
+from rngsuite.core.catalog import CATALOG_PATH, load_catalog
 
 
 def _resolve(library: str, name: str) -> object:
@@ -102,7 +102,7 @@ def test_every_catalog_call_is_a_public_call(public):
     """Each call a row makes maps to a public name of its library (random_raw aside: the bit
     generator's words, below the public sampling API; and python_seeded: Python's own random
     drawn inside torch code, for compiled code)."""
-    from suite.backends import registry
+    from rngsuite.backends import registry
 
     backends = registry()
     for case in load_catalog():

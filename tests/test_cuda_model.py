@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from suite.checks import cuda_goldens, engine, recording
-from suite.core import provenance as prov
-from suite.backends.torch_generator import TorchGenerator
-from suite.core.catalog import load_catalog
-from suite.core.ledger import Ledger
-from suite.reference import torch_cuda as tc
+from rngsuite.checks import cuda_goldens, engine, recording
+from rngsuite.core import provenance as prov
+from rngsuite.backends.torch_generator import TorchGenerator
+from rngsuite.core.catalog import load_catalog
+from rngsuite.core.ledger import Ledger
+from rngsuite.reference import torch_cuda as tc
 
 GEOMETRIES = st.builds(tc.Geometry, st.integers(1, 200), st.sampled_from([1024, 1536, 2048]))
 
@@ -64,7 +64,7 @@ def test_state_bytes_are_the_seed_then_the_offset(seed, n):
 def test_first_value_is_the_first_philox_word():
     """rand's element 0 comes from Philox4x32-10 at counter (0, 0, 0, 0) keyed by the seed's
     two 32-bit halves, word 0, as cuRAND's curand_init(seed, 0, 0) lays it out."""
-    from suite.reference.philox import philox4x32
+    from rngsuite.reference.philox import philox4x32
 
     seed = 0x0123456789ABCDEF
     word = philox4x32(np.zeros((1, 4), np.uint32),
@@ -148,7 +148,7 @@ def test_recorded_cuda_goldens_are_compared_with_the_model(tmp_path):
     """Goldens recorded on a GPU are predicted call by call from their provenance (SM count,
     threads per SM, torch release), continuing the offset between calls: a faithful recording
     agrees bit for bit, and a recording with one value changed is caught."""
-    from suite.core.catalog import Call, Case
+    from rngsuite.core.catalog import Call, Case
 
     h100 = tc.GPUS["NVIDIA H100 SXM"]
     case = Case("torch.Generator:cuda", (17,), (Call("rand", (300_000,)), Call("rand", (5,))),
@@ -180,7 +180,7 @@ def test_recorded_cuda_goldens_are_compared_with_the_model(tmp_path):
 def test_philox4x64_agrees_with_numpy_on_millions_of_words(seed, counter):
     """The Philox4x64-10 model gives numpy.random.Philox's raw words for 4,000,000 words a seed,
     across the counter's 64-bit carries."""
-    from suite.reference.philox import philox_random_raw
+    from rngsuite.reference.philox import philox_random_raw
 
     n = 4_000_000
     live = np.random.Philox(seed, counter=counter).random_raw(n)

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, run_cli, tree_digest
-from suite.checks import deep
-from suite.checks.recording import Recorder
-from suite.core.catalog import QUICK_MAX, CatalogError, DeepCase, load_deep, parse_deep_id
-from suite.core.compare import digest as sha256_digest
-from suite.core.ledger import DEEP, DIGEST, Ledger, LedgerError, deep_path, read_deep
-from suite.reference import mt19937 as mt
+from rngsuite.checks import deep
+from rngsuite.checks.recording import Recorder
+from rngsuite.core.catalog import QUICK_MAX, CatalogError, DeepCase, load_deep, parse_deep_id
+from rngsuite.core.compare import digest as sha256_digest
+from rngsuite.core.ledger import DEEP, DIGEST, Ledger, LedgerError, deep_path, read_deep
+from rngsuite.reference import mt19937 as mt
 
 pytest.importorskip("xxhash")
 
@@ -25,7 +25,7 @@ MT = "numpy.Generator(MT19937)"
 
 # ------------------------------------------------------------------------------ chunking
 def _one_shot(case: DeepCase) -> np.ndarray:
-    """The case's values drawn by the library in one call, without suite.checks.deep."""
+    """The case's values drawn by the library in one call, without rngsuite.checks.deep."""
     import torch
 
     seed, n = case.seed, case.start + case.length
@@ -238,8 +238,8 @@ def test_a_changed_stream_fails_and_says_where(deep_root, backends):
     assert v.status == "changed" and not v.ok and v.store == DEEP
     msg = v.message()
     assert f"recorded {'f' * 32}" in msg and "the first 8 values are equal" in msg
-    assert f"reproduce: python -m suite deep verify --case '{QUICK.id}'" in msg
-    assert f"python -m suite deep record --case '{QUICK.id}'" in msg
+    assert f"reproduce: python -m rngsuite deep verify --case '{QUICK.id}'" in msg
+    assert f"python -m rngsuite deep record --case '{QUICK.id}'" in msg
     era["head"][2] += 1
     path.write_text(json.dumps(data))
     msg = deep.check(QUICK, Ledger.load(deep_root), backends).message()
@@ -305,7 +305,7 @@ def test_one_environment_in_two_eras_is_refused(deep_root):
 
 
 def test_cli_verifies_lists_and_refuses_bad_input(deep_root):
-    """python -m suite deep: verify exits 0 on a recorded case and 1 on an unrecorded one;
+    """python -m rngsuite deep: verify exits 0 on a recorded case and 1 on an unrecorded one;
     list prints ids with their tier; a bad file or unknown case is one line and exit 2, and
     nothing is written."""
     good = run_cli("deep", "verify", "--ledger", str(deep_root), "--case", QUICK.id)

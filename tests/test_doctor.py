@@ -1,4 +1,4 @@
-"""Tests for ``python -m suite doctor``: each way a ledger can be wrong, found and said exactly."""
+"""Tests for ``python -m rngsuite doctor``: each way a ledger can be wrong, found and said exactly."""
 
 import io
 import json
@@ -7,11 +7,11 @@ import shutil
 import numpy as np
 import pytest
 
-from suite.core.catalog import load_catalog
-from suite.core.compare import digest
-from suite.tools.doctor import check
-from suite.core.ledger import array_path, deep_path, file_for, read_file
-from suite.core.store import dump
+from rngsuite.core.catalog import load_catalog
+from rngsuite.core.compare import digest
+from rngsuite.tools.doctor import check
+from rngsuite.core.ledger import array_path, deep_path, file_for, read_file
+from rngsuite.core.store import dump
 
 from conftest import ROOT, run_cli, tree_digest
 
@@ -406,7 +406,7 @@ def test_unrecorded_catalog_case_exits_1(subset):
     del lf.cases[SHORT_CASE]
     _path(subset).write_text(lf.text())
     assert _doctor(subset)[::2] == ([f"{_path(subset)}: case {SHORT_CASE!r}: in the catalog but "
-                                     f"not recorded (python -m suite record --case "
+                                     f"not recorded (python -m rngsuite record --case "
                                      f"'{SHORT_CASE}')"], 1)
 
 
@@ -447,7 +447,7 @@ def test_cli_exit_codes_and_output(tmp_path):
     result = run_cli("doctor", "--ledger", str(root))
     assert result.returncode == 1, result.stdout + result.stderr
     assert result.stdout.splitlines()[:-1] == [
-        f"{path}: case {SHORT_CASE!r}: in the catalog but not recorded (python -m suite record "
+        f"{path}: case {SHORT_CASE!r}: in the catalog but not recorded (python -m rngsuite record "
         f"--case '{SHORT_CASE}')"]
     assert result.stdout.splitlines()[-1].startswith(f"doctor: {root}: 1 problem (0 integrity")
 

@@ -191,7 +191,7 @@ ENV = {"RNGSUITE_HYPOTHESIS_PROFILE": "ci", "COLUMNS": "400"}
 
 
 def verify(cases, select: str, *plugins: str):
-    """``python -m suite verify`` over the cases and tests selected, with the faults installed."""
+    """``python -m rngsuite verify`` over the cases and tests selected, with the faults installed."""
     args = [a for glob in cases for a in ("--case", glob)]
     return run_cli("verify", *args, plugins=plugins, pytest_args=("-k", select), env=ENV)
 

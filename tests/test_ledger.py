@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from suite.checks import engine, recording
-from suite.core.ledger import HEAD, SHORT, Ledger, array_path, file_for
+from rngsuite.checks import engine, recording
+from rngsuite.core.ledger import HEAD, SHORT, Ledger, array_path, file_for
 
 from conftest import SMALL_CASES, tree_digest
 
@@ -130,7 +130,7 @@ def test_changed_stream_in_a_recorded_environment_fails_with_the_details(small_g
 
 def test_unknown_environment_matching_an_era_passes(small_golden, catalog, backends, monkeypatch):
     """An environment new to the ledger passes when it draws a recorded era's values."""
-    from suite.core import provenance
+    from rngsuite.core import provenance
 
     env = dict(provenance.environment("cpu"), torch="99.0")
     monkeypatch.setattr(provenance, "environment", lambda device="cpu": env)
@@ -144,7 +144,7 @@ def test_unknown_environment_matching_an_era_passes(small_golden, catalog, backe
 def test_second_environment_joins_long_draws_on_disk(small_golden, catalog, backends,
                                                      monkeypatch):
     """Recording a new environment into a ledger with long draws keeps heads and arrays intact."""
-    from suite.core import provenance
+    from rngsuite.core import provenance
 
     snapshot = tree_digest(small_golden)
     env = dict(provenance.environment("cpu"), torch="99.0")
@@ -213,7 +213,7 @@ _RECORDER = """
 import sys, time
 from pathlib import Path
 import numpy as np
-from suite.core.ledger import Ledger
+from rngsuite.core.ledger import Ledger
 
 root, me, n = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 ledger = Ledger.load(root)
@@ -268,7 +268,7 @@ _CRASHER = """
 import os, signal, sys
 from pathlib import Path
 import numpy as np
-from suite.core.ledger import Ledger
+from rngsuite.core.ledger import Ledger
 
 ledger = Ledger.load(Path(sys.argv[1]))
 ledger.record("numpy.random", "numpy.random:x(5)@1", "env-2", {"numpy": "2"},
@@ -287,7 +287,7 @@ def test_a_recorder_killed_mid_write_leaves_the_old_file_intact(empty_ledger):
     import sys
 
     from conftest import ROOT
-    from suite.tools.doctor import check
+    from rngsuite.tools.doctor import check
 
     root = empty_ledger.root
     empty_ledger.record("numpy.random", "numpy.random:x(5)@1", "env-1", {"numpy": "1"}, _draws())
@@ -360,7 +360,7 @@ def test_recording_under_xdist_loses_nothing_and_reports_the_whole_run(small_gol
 def test_every_catalog_dtype_round_trips_exactly(empty_ledger, dtype, n):
     """Short draws (JSON values) and long ones (.npy arrays, never pickled) of each dtype load
     back with the same dtype, shape and bits."""
-    from suite.core.compare import np_dtype
+    from rngsuite.core.compare import np_dtype
 
     rng = np.random.default_rng(3)
     values = rng.standard_normal((n, 2)) @ np.array([1.0, 1j]) if "complex" in dtype \

@@ -1,4 +1,4 @@
-"""The findings page people look at (``python -m suite report --html``): releases in order along
+"""The findings page people look at (``python -m rngsuite report --html``): releases in order along
 one axis, each case's values as runs of one colour, a change as one step, the change said
 plainly -- checked in the HTML and, where a headless Chromium is installed, in a screenshot."""
 
@@ -11,8 +11,8 @@ import subprocess
 import numpy as np
 import pytest
 
-from suite.core.ledger import Ledger
-from suite.tools.ledger_page import PALETTE, ledger_html, short_conditions
+from rngsuite.core.ledger import Ledger
+from rngsuite.tools.ledger_page import PALETTE, ledger_html, short_conditions
 
 CASE = "torch:cpu:b(5)@1"
 

@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from suite.core.catalog import CATALOG_PATH, load_catalog
-from suite.core.regimes import RegimeError, load_regimes
-from suite.tools.regimes import regime_coverage, regime_table
+from rngsuite.core.catalog import CATALOG_PATH, load_catalog
+from rngsuite.core.regimes import RegimeError, load_regimes
+from rngsuite.tools.regimes import regime_coverage, regime_table
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,10 @@ neighbouring releases and by condition, and the findings page."""
 import numpy as np
 import pytest
 
-from suite.core.ledger import Ledger
-from suite.core.provenance import natural_key as version_key
-from suite.tools.report import (Spec, changes, changes_markdown, condition_differences,
-                                findings_markdown, upgrade)
+from rngsuite.core.ledger import Ledger
+from rngsuite.core.provenance import natural_key as version_key
+from rngsuite.tools.report import (Spec, changes, changes_markdown, condition_differences,
+                                   findings_markdown, upgrade)
 
 
 def _arrays(seed, ulp_shift=0):
@@ -152,7 +152,7 @@ def test_the_findings_page_is_made_from_the_ledger(releases):
     """The findings page says how it is made, lists what is recorded, every change with how
     much changed, and the known divergences."""
     page = findings_markdown(releases)
-    assert "`python -m suite report --findings docs/findings.md`" in page
+    assert "`python -m rngsuite report --findings docs/findings.md`" in page
     assert "| torch     |          4 | 2.4.1, 2.5.0, 2.10.2, 2.13.0 |" in page
     assert "2 changed cases in 2 (backend, call) pairs" in page
     assert "| 2 of 10 " in page and "## Known divergences" in page
@@ -160,11 +160,11 @@ def test_the_findings_page_is_made_from_the_ledger(releases):
 
 def test_the_committed_findings_pages_are_what_the_ledger_makes():
     """docs/findings.md and docs/ledger.html are generated from the committed ledger, never
-    edited by hand: regenerating them changes nothing (else run python -m suite report
+    edited by hand: regenerating them changes nothing (else run python -m rngsuite report
     --findings docs/findings.md --html docs/ledger.html)."""
     from pathlib import Path
 
-    from suite.tools.ledger_page import ledger_html
+    from rngsuite.tools.ledger_page import ledger_html
 
     root = Path(__file__).resolve().parent.parent
     ledger = Ledger.load(root / "golden")

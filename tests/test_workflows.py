@@ -1,5 +1,5 @@
 """Tests for what runs the suite elsewhere and needs no GPU to check: the GitHub workflows (schema
-and the nightly GPU runner's structure), ``python -m suite gpu`` on the CPU, and tox's ``gpu`` env."""
+and the nightly GPU runner's structure), ``python -m rngsuite gpu`` on the CPU, and tox's ``gpu`` env."""
 
 from __future__ import annotations
 
@@ -17,11 +17,11 @@ import torch
 from ruamel.yaml import YAML  # a dependency of check-jsonschema (the `test` extra)
 
 from conftest import ROOT
-from suite import cli
-from suite.core.settings import EXIT_INTERNAL
-from suite.tools import gpu
-from suite.core import provenance
-from suite.backends import registry
+from rngsuite import cli
+from rngsuite.core.settings import EXIT_INTERNAL
+from rngsuite.tools import gpu
+from rngsuite.core import provenance
+from rngsuite.backends import registry
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 GPU_WORKFLOW = ROOT / ".github" / "workflows" / "gpu-nightly.yml"
@@ -68,11 +68,11 @@ def _commands(script: str) -> list[list[str]]:
 
 
 def _suite(script: str, command: str) -> list[list[str]]:
-    """The arguments of each ``python -m suite COMMAND`` in the script, up to ``--``."""
+    """The arguments of each ``python -m rngsuite COMMAND`` in the script, up to ``--``."""
     found = []
     for words in _commands(script):
         for i in range(len(words) - 2):
-            if words[i:i + 3] == ["-m", "suite", command]:
+            if words[i:i + 3] == ["-m", "rngsuite", command]:
                 args = words[i + 3:]
                 found.append(args[:args.index("--")] if "--" in args else args)
     return found
@@ -164,18 +164,18 @@ def test_gpu_job_is_guarded_and_runs_on_the_self_hosted_gpu_runner(nightly):
 
 def test_gpu_workflow_checks_cuda_before_running_the_suite(steps):
     """The fail-fast CUDA check is an unconditional step before every suite step."""
-    check = _step(steps, r"-m suite gpu --check")
+    check = _step(steps, r"-m rngsuite gpu --check")
     assert "if" not in steps[check]
-    for pattern in (r"-m suite gpu --shard-name", r"-m suite verify", r"-m suite record"):
+    for pattern in (r"-m rngsuite gpu --shard-name", r"-m rngsuite verify", r"-m rngsuite record"):
         assert check < _step(steps, pattern), pattern
-    assert _suite(steps[_step(steps, r"-m suite verify")]["run"], "verify") == [
+    assert _suite(steps[_step(steps, r"-m rngsuite verify")]["run"], "verify") == [
         ["--device", "cuda", "--case", "torch*", "--profile", "$PROFILE"]]
 
 
 def test_gpu_workflow_uploads_the_junit_xml(nightly, steps):
     """The verify step writes JUnit XML to a path an upload-artifact step uploads, always."""
     (job,) = nightly["jobs"].values()
-    verify = steps[_step(steps, r"-m suite verify")]["run"]
+    verify = steps[_step(steps, r"-m rngsuite verify")]["run"]
     (junit,) = re.findall(r"--junitxml=(\S+)", verify)
     out = job["env"]["OUT"]
     uploads = [s for s in steps if s.get("uses", "").startswith("actions/upload-artifact@")]
@@ -186,11 +186,11 @@ def test_gpu_workflow_uploads_the_junit_xml(nightly, steps):
 
 
 def test_gpu_workflow_records_and_uploads_a_shard_named_after_the_gpu(steps):
-    """The shard is named by python -m suite gpu --shard-name, recorded even after a failed verify, and
+    """The shard is named by python -m rngsuite gpu --shard-name, recorded even after a failed verify, and
     uploaded under `if: always()` as shard-<name> (the versions workflow's artifact pattern)."""
-    named = steps[_step(steps, r"-m suite gpu --shard-name")]
+    named = steps[_step(steps, r"-m rngsuite gpu --shard-name")]
     assert named["id"] == "shard" and "GITHUB_OUTPUT" in named["run"]
-    record = steps[_step(steps, r"-m suite record")]
+    record = steps[_step(steps, r"-m rngsuite record")]
     assert "always()" in record["if"]
     assert record["env"]["SHARD"] == "shard/${{ steps.shard.outputs.name }}"
     assert "cp -r golden \"$SHARD\"" in record["run"]
@@ -202,19 +202,19 @@ def test_gpu_workflow_records_and_uploads_a_shard_named_after_the_gpu(steps):
     assert upload["with"]["name"] == "shard-${{ steps.shard.outputs.name }}"
 
 
-# --- python -m suite gpu on the CPU -------------------------------------------------------
+# --- python -m rngsuite gpu on the CPU -------------------------------------------------------
 
 @needs_no_cuda
 @pytest.mark.parametrize("option", ["--check", "--shard-name"])
 def test_gpu_module_without_cuda_exits_3_in_one_line(option):
-    """Without CUDA, python -m suite gpu --check (and --shard-name) exits 3 with one line."""
+    """Without CUDA, python -m rngsuite gpu --check (and --shard-name) exits 3 with one line."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-m", "suite", "gpu", option], capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "rngsuite", "gpu", option], capture_output=True,
                             text=True, env=env, cwd=ROOT, timeout=120)
     assert result.returncode == EXIT_INTERNAL == 3, result.stdout + result.stderr
     assert result.stdout == ""
     (line,) = result.stderr.strip().splitlines()
-    assert line.startswith("python -m suite gpu: no CUDA: torch ")
+    assert line.startswith("python -m rngsuite gpu: no CUDA: torch ")
     assert "torch.cuda.is_available() is False" in line
 
 
@@ -289,13 +289,13 @@ def test_tox_gpu_env_checks_cuda_first_and_is_in_no_default_run():
             label, envs = line.split("=", 1)
             assert label.strip() != "gpu" and "gpu" not in re.split(r"[\s,]+", envs), line
     commands = _tox_commands(config, "testenv:gpu")
-    assert commands[0] == "python -m suite gpu --check"
+    assert commands[0] == "python -m rngsuite gpu --check"
     script = "\n".join(commands)
-    assert "shard=shard/$(python -m suite gpu --shard-name)" in script
+    assert "shard=shard/$(python -m rngsuite gpu --shard-name)" in script
     (record,) = _suite(script, "record")
     (verify,) = _suite(script, "verify")
     assert _options(record, "--ledger") == ["$shard"]
-    assert "--junitxml=" in commands[-1] and "-m suite verify" in commands[-1]
+    assert "--junitxml=" in commands[-1] and "-m rngsuite verify" in commands[-1]
     # The same CUDA cases as the nightly workflow.
     for args in (record, verify):
         assert _options(args, "--device") == ["cuda"] and _options(args, "--case") == ["torch*"]

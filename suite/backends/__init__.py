@@ -1,7 +1,7 @@
 """The backend registry: every adapter, by name, for the requested devices.
 
-To add a backend, write one module with an :class:`~suite.backends.base.Adapter` subclass (or
-anything that satisfies :class:`~suite.backends.base.Backend`) and list it here. Catalog rows
+To add a backend, write one module with an :class:`~rngsuite.backends.base.Adapter` subclass (or
+anything that satisfies :class:`~rngsuite.backends.base.Backend`) and list it here. Catalog rows
 then name it; nothing else changes.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from suite.backends import (numpy_generator, numpy_global, numpy_randomstate, pandas_sample,
-                            python_random, torch_compiled, torch_generator, torch_global)
-from suite.backends.base import Adapter, Backend, CallSpec
+from rngsuite.backends import (numpy_generator, numpy_global, numpy_randomstate, pandas_sample,
+                               python_random, torch_compiled, torch_generator, torch_global)
+from rngsuite.backends.base import Adapter, Backend, CallSpec
 
 __all__ = ["Adapter", "Backend", "CallSpec", "registry"]
 

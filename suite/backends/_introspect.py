@@ -1,4 +1,4 @@
-"""Finding a library's public calls by introspection (the call tables and suite.tools.coverage)."""
+"""Finding a library's public calls by introspection (the call tables and rngsuite.tools.coverage)."""
 
 from __future__ import annotations
 

@@ -8,10 +8,10 @@ from typing import Any, ClassVar, Iterable
 
 import numpy as np
 
-from suite.backends._introspect import parameter_names
-from suite.backends.base import Adapter, CallSpec
-from suite.core.catalog import Call, DType, Make
-from suite.core.compare import np_dtype
+from rngsuite.backends._introspect import parameter_names
+from rngsuite.backends.base import Adapter, CallSpec
+from rngsuite.core.catalog import Call, DType, Make
+from rngsuite.core.compare import np_dtype
 
 
 def _shuffled(h: Any, x: np.ndarray, **kwargs: Any) -> np.ndarray:

@@ -11,9 +11,9 @@ from typing import Any, Callable, ClassVar, Iterator
 
 import numpy as np
 
-from suite.backends.base import Adapter, CallSpec
-from suite.core.catalog import Call, DType, Make
-from suite.core.compare import np_dtype
+from rngsuite.backends.base import Adapter, CallSpec
+from rngsuite.core.catalog import Call, DType, Make
+from rngsuite.core.compare import np_dtype
 
 
 def torch_module() -> Any:

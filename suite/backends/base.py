@@ -1,6 +1,6 @@
 """The adapter protocol every backend implements, and the shared machinery behind it.
 
-A backend turns a catalog :class:`~suite.core.catalog.Case` into arrays: it seeds one stream per seed
+A backend turns a catalog :class:`~rngsuite.core.catalog.Case` into arrays: it seeds one stream per seed
 (``open``), runs each call on its stream (``run``), and writes the one-line snippet that
 reproduces the case by hand (``snippet``). Properties and golden checks talk only to this
 protocol, so none of them branches on a backend's name.
@@ -18,7 +18,7 @@ from typing import Any, Callable, ClassVar, Mapping, Protocol, Sequence, runtime
 
 import numpy as np
 
-from suite.core.catalog import Call, Case, CatalogError, DType, List, Make, Seed
+from rngsuite.core.catalog import Call, Case, CatalogError, DType, List, Make, Seed
 
 
 def _made(arg: Any) -> bool:
@@ -132,7 +132,7 @@ class Adapter:
     #: Whether the library can draw with several threads (thread pools, intra-op threads).
     threaded: ClassVar[bool] = True
     #: A backend whose checks cost far more than their draws (compiling) runs only in its tier
-    #: (``python -m suite verify --compiled``); None: in every verify.
+    #: (``python -m rngsuite verify --compiled``); None: in every verify.
     tier: ClassVar[str | None] = None
     #: The global state this backend draws from ("numpy.random"), or None for independent objects.
     owner: str | None = None
@@ -236,7 +236,7 @@ class Adapter:
     def absent(self, call: Call) -> str | None:
         if call.name in self.calls:
             return None
-        from suite.core.provenance import environment
+        from rngsuite.core.provenance import environment
 
         return f"no {call.name} in {self.library} {environment(self.device).get(self.library)}"
 

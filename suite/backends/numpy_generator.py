@@ -7,8 +7,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from suite.backends._introspect import public_callables
-from suite.backends._numpy import BYTES, SHUFFLE, CallSpec, NumpyAdapter, call_table
+from rngsuite.backends._introspect import public_callables
+from rngsuite.backends._numpy import BYTES, SHUFFLE, CallSpec, NumpyAdapter, call_table
 
 #: Public ``Generator`` attributes that draw nothing here: the bit generator underneath (a
 #: property) and ``spawn``, which makes child generators (covered by ``children``, not a draw).

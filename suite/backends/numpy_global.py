@@ -6,9 +6,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from suite.backends._introspect import public_callables
-from suite.backends._numpy import LEGACY_SPECIAL, CallSpec, NumpyAdapter, call_table
-from suite.backends.numpy_randomstate import LEGACY_NOT_SAMPLING
+from rngsuite.backends._introspect import public_callables
+from rngsuite.backends._numpy import LEGACY_SPECIAL, CallSpec, NumpyAdapter, call_table
+from rngsuite.backends.numpy_randomstate import LEGACY_NOT_SAMPLING
 
 #: Public ``np.random`` functions that draw nothing: seeding, state, the Generator factory.
 #: (Classes such as ``RandomState`` and the bit generators are left out as classes.)

@@ -6,8 +6,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from suite.backends._introspect import public_callables
-from suite.backends._numpy import LEGACY_SPECIAL, CallSpec, NumpyAdapter, call_table
+from rngsuite.backends._introspect import public_callables
+from rngsuite.backends._numpy import LEGACY_SPECIAL, CallSpec, NumpyAdapter, call_table
 
 #: Public ``RandomState`` methods that draw nothing: they seed the stream or read/write its state.
 LEGACY_NOT_SAMPLING = frozenset({"seed", "get_state", "set_state"})

@@ -34,8 +34,8 @@ from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
-from suite.backends._numpy import NumpyAdapter
-from suite.backends.base import CallSpec
+from rngsuite.backends._numpy import NumpyAdapter
+from rngsuite.backends.base import CallSpec
 
 #: The object every call samples from.
 ROWS = 100

@@ -7,9 +7,9 @@ from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
-from suite.backends._introspect import public_callables
-from suite.backends.base import Adapter, CallSpec
-from suite.core.catalog import DType, Make
+from rngsuite.backends._introspect import public_callables
+from rngsuite.backends.base import Adapter, CallSpec
+from rngsuite.core.catalog import DType, Make
 
 
 def _shuffled(h: Any, x: list) -> list:

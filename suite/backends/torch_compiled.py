@@ -25,11 +25,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from suite.backends._torch import TORCH_CALLS, torch_module
-from suite.backends.base import CallSpec
-from suite.backends.torch_global import TorchGlobal
-from suite.core.catalog import Call, CatalogError
-from suite.core.provenance import cxx_compiler
+from rngsuite.backends._torch import TORCH_CALLS, torch_module
+from rngsuite.backends.base import CallSpec
+from rngsuite.backends.torch_global import TorchGlobal
+from rngsuite.core.catalog import Call, CatalogError
+from rngsuite.core.provenance import cxx_compiler
 
 #: The compilers: dynamo + AOTAutograd with eager kernels, and dynamo + Inductor.
 COMPILERS = ("aot_eager", "inductor")

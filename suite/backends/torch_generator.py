@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from suite.backends._torch import (GENERATOR_LEAKS, NO_GENERATOR, TORCH_CALLS, TorchAdapter,
-                                   torch_module)
+from rngsuite.backends._torch import (GENERATOR_LEAKS, NO_GENERATOR, TORCH_CALLS, TorchAdapter,
+                                      torch_module)
 
 
 class TorchGenerator(TorchAdapter):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from suite.backends._torch import TORCH_CALLS, TorchAdapter, manual_seed, torch_module
+from rngsuite.backends._torch import TORCH_CALLS, TorchAdapter, manual_seed, torch_module
 
 
 class TorchGlobal(TorchAdapter):

@@ -1,7 +1,7 @@
 """Recorded CUDA goldens against the Philox model of torch's CUDA kernels
-(:mod:`suite.reference.torch_cuda`): every golden a GPU recorded is what the model predicts for
+(:mod:`rngsuite.reference.torch_cuda`): every golden a GPU recorded is what the model predicts for
 that GPU's launch geometry and torch release. Runs on any CPU, from the ledger alone
-(``suite/conformance/test_reference.py``; ``python -m suite cuda-model`` prints the table)."""
+(``suite/conformance/test_reference.py``; ``python -m rngsuite cuda-model`` prints the table)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Iterable
 
 import numpy as np
 
-from suite.core.catalog import Case
-from suite.core.ledger import Ledger
-from suite.reference import torch_cuda
+from rngsuite.core.catalog import Case
+from rngsuite.core.ledger import Ledger
+from rngsuite.reference import torch_cuda
 
 
 def recorded(ledger: Ledger, catalog: Iterable[Case]) -> list[tuple]:

@@ -1,11 +1,11 @@
 """Deep-stream checks: digests of long draws in bounded memory, and windows far into a stream
 reached by jump-ahead instead of drawing everything before them.
 
-A deep case (:class:`suite.core.catalog.DeepCase`, rows ``[[deep]]`` of the catalog) is the
+A deep case (:class:`rngsuite.core.catalog.DeepCase`, rows ``[[deep]]`` of the catalog) is the
 values ``start .. start+length-1`` of a call repeated on a stream seeded as the catalog seeds its
 backend. The draw is made in chunks into a reusable buffer and hashed as it goes, so memory stays
 at one chunk whatever the length; the digest is that of the canonical little-endian bytes of all
-the values concatenated (what :func:`suite.core.compare.canonical_bytes` gives for the whole
+the values concatenated (what :func:`rngsuite.core.compare.canonical_bytes` gives for the whole
 draw), so the chunk size never changes it. The digest is XXH3-128 (``ledger.DIGEST``), chosen by
 measurement (docs/benchmarks.md). It detects changes; it is not a defence against forgery: the
 committed file is the trust anchor, as for the rest of the ledger.
@@ -14,15 +14,15 @@ A window's start is reached without drawing what comes before it where the bit g
 allows: NumPy's ``PCG64``/``PCG64DXSM.advance`` (one step per 64-bit word), ``Philox.advance``
 (one step per 4-word block, the rest drawn), and MT19937 -- NumPy's and torch's CPU generator --
 by ``x**k mod phi(x)`` applied to the state, the characteristic-polynomial jump of
-:mod:`suite.reference.mt19937` generalised from ``2**128`` to any distance (the state is read
+:mod:`rngsuite.reference.mt19937` generalised from ``2**128`` to any distance (the state is read
 and written through ``MT19937.state`` and ``torch.Generator.get_state``/``set_state``). Other
 streams (``SFC64``) draw and discard in chunks: slow, but the same values. torch's CUDA streams
 are not deep-checked: their Philox offset advances per kernel launch by an amount set by the
 launch geometry, so a chunked draw is not one long draw, and a value position has no offset.
 
 The digests are eras in ``golden/deep/digests.json``, a file of the ledger
-(:class:`suite.core.ledger.Digest`); a deep case is judged, reported and recorded as every
-catalog case is (:mod:`suite.checks.verdict`, :mod:`suite.checks.recording`).
+(:class:`rngsuite.core.ledger.Digest`); a deep case is judged, reported and recorded as every
+catalog case is (:mod:`rngsuite.checks.verdict`, :mod:`rngsuite.checks.recording`).
 """
 
 from __future__ import annotations
@@ -37,13 +37,13 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from suite.checks.engine import record_command
-from suite.checks.verdict import Verdict, judge, reproduce_line
-from suite.core import provenance as prov
-from suite.core.catalog import DeepCase
-from suite.core.compare import canonical_bytes
-from suite.core.ledger import ALGORITHMS, DEEP, DIGEST, HEAD, Digest, Ledger
-from suite.reference.mt19937 import MTState, advance as mt_advance
+from rngsuite.checks.engine import record_command
+from rngsuite.checks.verdict import Verdict, judge, reproduce_line
+from rngsuite.core import provenance as prov
+from rngsuite.core.catalog import DeepCase
+from rngsuite.core.compare import canonical_bytes
+from rngsuite.core.ledger import ALGORITHMS, DEEP, DIGEST, HEAD, Digest, Ledger
+from rngsuite.reference.mt19937 import MTState, advance as mt_advance
 
 #: Values per chunk: 512 KiB of uint64, so a chunk is hashed while it is still in cache.
 CHUNK = 1 << 16
@@ -66,7 +66,7 @@ def hasher(algorithm: str = DIGEST) -> Any:
 
 
 def canonical_view(a: np.ndarray) -> memoryview | bytes:
-    """:func:`~suite.core.compare.canonical_bytes` of ``a``, without a copy where the memory
+    """:func:`~rngsuite.core.compare.canonical_bytes` of ``a``, without a copy where the memory
     already is those bytes (C-contiguous little-endian, on a little-endian machine)."""
     if a.dtype == np.bool_:
         a = a.view(np.uint8)
@@ -294,7 +294,7 @@ def check(case: DeepCase, ledger: Ledger, backends: dict[str, Any], *,
                       env, values=values, recorded=ledger.deep.environments,
                       seed_note=f"values {case.start} to {case.start + case.length - 1} of "
                                 f"{case.call} ({drawn.how})",
-                      reproduce=reproduce_line(f"python -m suite deep verify --case "
+                      reproduce=reproduce_line(f"python -m rngsuite deep verify --case "
                                                f"{shlex.quote(case.id)}", python=False),
                       record_command=record_command(backend, case.id, deep=True))
     verdict.seconds = drawn.seconds

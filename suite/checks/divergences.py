@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from suite.core.catalog import CatalogError, glob_match
-from suite.core.settings import DATA
+from rngsuite.core.catalog import CatalogError, glob_match
+from rngsuite.core.settings import DATA
 
 DIVERGENCES_PATH = DATA / "divergences.toml"
 
@@ -91,7 +91,7 @@ class Divergence:
 
     def witness_variables(self, call: str | None = None) -> dict[str, Any]:
         """The witness example's variables, as a condition sees them."""
-        from suite.core.catalog import parse_call
+        from rngsuite.core.catalog import parse_call
 
         variables = {k: v for k, v in self.witness.items() if k in VARIABLES}
         if "seed" in self.witness:

@@ -1,17 +1,17 @@
 """From a draw to a verdict for a catalog case: draw it here, judge it against its recorded eras
-(:func:`suite.checks.verdict.judge`), and say what differs, draw by draw."""
+(:func:`rngsuite.checks.verdict.judge`), and say what differs, draw by draw."""
 
 from __future__ import annotations
 
 import shlex
 
-from suite.backends import Backend
-from suite.checks.verdict import Verdict, judge, reproduce_line
-from suite.core import provenance as prov
-from suite.core.catalog import Case
-from suite.core.compare import DEFAULT_ULP, first_difference
-from suite.core.ledger import Ledger
-from suite.core.settings import BadInput
+from rngsuite.backends import Backend
+from rngsuite.checks.verdict import Verdict, judge, reproduce_line
+from rngsuite.core import provenance as prov
+from rngsuite.core.catalog import Case
+from rngsuite.core.compare import DEFAULT_ULP, first_difference
+from rngsuite.core.ledger import Ledger
+from rngsuite.core.settings import BadInput
 
 #: How far a comparison is from identical, to pick the closest era when none matches.
 _RANK = {"identical": 0, "within-ulp": 1, "different": 2, "shape": 3, "dtype": 4}
@@ -19,7 +19,7 @@ _RANK = {"identical": 0, "within-ulp": 1, "different": 2, "shape": 3, "dtype": 4
 
 def record_command(backend: Backend, case_id: str, *, deep: bool = False) -> str:
     """The command that records a case in this environment (its variables included)."""
-    command = "python -m suite deep record" if deep else "python -m suite record"
+    command = "python -m rngsuite deep record" if deep else "python -m rngsuite record"
     return reproduce_line(f"{command} --case {shlex.quote(case_id)}", python=False,
                           variables=backend.environment_variables())
 
@@ -50,10 +50,26 @@ def check(case: Case, backend: Backend, ledger: Ledger, *, ulp: int = DEFAULT_UL
     env = prov.environment(backend.device)
     label = prov.label(env, backend.provenance_keys())
     draws = draw(backend, case)
-    recorded = ledger.file(case.backend)
-    verdict = Verdict(case, backend, case.backend, "unrecorded", label, env, values=draws,
+    verdict = judge_draws(case, backend, case.backend, draws, ledger, label=label, env=env,
+                          ulp=ulp, record_command=record_command(backend, case.id),
+                          steps=[str(step) for step in case.steps])
+    if not verdict.ok:
+        # Only a verdict that is shown needs its program (rendering it for every case cost
+        # about as much as comparing).
+        verdict.reproduce = reproduce_line(backend.snippet(case),
+                                           variables=backend.environment_variables())
+    return verdict
+
+
+def judge_draws(case, backend, store: str, draws: list, ledger: Ledger, *, label: str,
+                env: dict, ulp: int, record_command: str, steps: list[str]) -> Verdict:
+    """Arrays made here (``draws``, one per step) judged against the case's recorded eras in
+    ``store``: the one comparison every golden check shares -- a catalog case's draws, a
+    user's stream's leaves. ``steps`` names each draw in the message."""
+    recorded = ledger.file(store)
+    verdict = Verdict(case, backend, store, "unrecorded", label, env, values=draws,
                       recorded=recorded.environments if recorded else {},
-                      record_command=record_command(backend, case.id))
+                      record_command=record_command)
     differences: dict[str, tuple | None] = {}
 
     def difference(era):
@@ -70,17 +86,13 @@ def check(case: Case, backend: Backend, ledger: Ledger, *, ulp: int = DEFAULT_UL
             return _RANK[comparison.kind], comparison.n_diff, -eras.index(era)
         return min(eras, key=distance)
 
-    judge(verdict, ledger.eras(case.backend, case.id), lambda era: difference(era) is None,
+    judge(verdict, ledger.eras(store, case.id), lambda era: difference(era) is None,
           closest=closest)
-    if not verdict.ok:
-        # Only a verdict that is shown needs its program (rendering it for every case cost
-        # about as much as comparing).
-        verdict.reproduce = reproduce_line(backend.snippet(case),
-                                           variables=backend.environment_variables())
     if verdict.status == "changed":
         step, comparison = difference(verdict.era)
         verdict.step, verdict.comparison = step, comparison
-        verdict.detail = [f"  draw {step + 1} of {len(case.steps)} ({case.steps[step]}): "
+        name = steps[step] if step < len(steps) else f"draw {step + 1}"
+        verdict.detail = [f"  draw {step + 1} of {len(steps)} ({name}): "
                           f"{comparison.describe()}"]
     return verdict
 

@@ -1,4 +1,4 @@
-"""The record flow, one for every command that records -- ``python -m suite record``,
+"""The record flow, one for every command that records -- ``python -m rngsuite record``,
 ``verify --record`` (under pytest, and from each xdist worker), ``deep record``, ``merge``: add
 each verdict's values to the ledger in memory, count the outcomes, keep every conflict's
 message, then write under the ledger's lock and say what was done in one line."""
@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from suite.checks.verdict import Verdict
-from suite.core.ledger import Ledger
-from suite.core.store import Recorded
+from rngsuite.checks.verdict import Verdict
+from rngsuite.core.ledger import Ledger
+from rngsuite.core.store import Recorded
 
 
 def record(verdict: Verdict, ledger: Ledger) -> Recorded:

@@ -17,8 +17,8 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-from suite.core import provenance as prov
-from suite.core.store import Era
+from rngsuite.core import provenance as prov
+from rngsuite.core.store import Era
 
 OK = ("conforms", "matches")
 
@@ -128,9 +128,10 @@ class Verdict:
                 # a CPU capability, or a GPU model (CUDA draws larger than one launch grid
                 # follow the multiprocessor count, pytorch#143086).
                 differ = [k for k in keys if str(first.get(k)) != str(self.env.get(k))]
+                same = getattr(self.backend, "same_conditions", "the library changed under them")
                 lines.append("  differs from the recorded environment in: "
-                             + (", ".join(differ) if differ else "none (the same conditions: "
-                                "the library changed under them)"))
+                             + (", ".join(differ) if differ else f"none (the same conditions: "
+                                f"{same})"))
         if self.predecessor is not None:
             release = prov.split_label(self.predecessor, self.backend.library)
             where = ("newer than every recorded release" if self.newest

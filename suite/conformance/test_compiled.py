@@ -4,17 +4,17 @@ With ``torch._inductor.config.fallback_random = True`` torch promises the eager 
 it a compiled stream is its own (pytorch#118735: "intended behavior"), but it still must be
 reproducible from the seed, move the generator on, and leave other generators alone. Where
 the promise is broken on a release, ``divergences.toml`` says so with a witness. These run in
-the compiled tier (``python -m suite verify --compiled``): compiling takes seconds a call.
+the compiled tier (``python -m rngsuite verify --compiled``): compiling takes seconds a call.
 """
 
 from __future__ import annotations
 
 from hypothesis import given, reject, strategies as st
 
-from suite.pytest_plugin import assertions as ph
-from suite.pytest_plugin import strategies as hh
-from suite.pytest_plugin.property_checks import (state_bytes, check_compiled_equals_eager,
-                                                 check_python_numpy_inside_compiled)
+from rngsuite.pytest_plugin import assertions as ph
+from rngsuite.pytest_plugin import strategies as hh
+from rngsuite.pytest_plugin.property_checks import (state_bytes, check_compiled_equals_eager,
+                                                    check_python_numpy_inside_compiled)
 
 
 @given(data=st.data())

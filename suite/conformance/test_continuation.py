@@ -8,11 +8,11 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, strategies as st
 
-from suite.pytest_plugin import assertions as ph
-from suite.pytest_plugin import strategies as hh
-from suite.pytest_plugin.inputs import rows_for
-from suite.pytest_plugin.property_checks import (check_chunking, check_continues, check_layout,
-                                                 check_shape)
+from rngsuite.pytest_plugin import assertions as ph
+from rngsuite.pytest_plugin import strategies as hh
+from rngsuite.pytest_plugin.inputs import rows_for
+from rngsuite.pytest_plugin.property_checks import (check_chunking, check_continues, check_layout,
+                                                    check_shape)
 
 
 @given(data=st.data())

@@ -8,7 +8,7 @@ tier (the ``deep_case`` input). ``--case`` narrows them like the catalog's cases
 
 from __future__ import annotations
 
-from suite.checks import deep
+from rngsuite.checks import deep
 
 
 def test_deep_stream(deep_case, rngsuite):

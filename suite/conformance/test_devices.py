@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from suite.reference import torch_cuda
+from rngsuite.reference import torch_cuda
 
 SEEDS = st.one_of(st.sampled_from([0, 1, 17, 2**32 - 1, 2**32, 2**63, 2**64 - 1]),
                   st.integers(0, 2**64 - 1))

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, strategies as st
 
-from suite.core.catalog import parse_call
-from suite.pytest_plugin import assertions as ph
-from suite.pytest_plugin import strategies as hh
+from rngsuite.core.catalog import parse_call
+from rngsuite.pytest_plugin import assertions as ph
+from rngsuite.pytest_plugin import strategies as hh
 
 SAMPLERS = st.sampled_from(["rand", "randn"])
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, strategies as st
 
-from suite.pytest_plugin import strategies as hh
-from suite.pytest_plugin import assertions as ph
-from suite.pytest_plugin.inputs import property_backends
+from rngsuite.pytest_plugin import strategies as hh
+from rngsuite.pytest_plugin import assertions as ph
+from rngsuite.pytest_plugin.inputs import property_backends
 
 
 @given(data=st.data())

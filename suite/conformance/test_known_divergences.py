@@ -3,7 +3,7 @@ a row that a release has made obsolete fails here instead of silently excusing n
 
 from __future__ import annotations
 
-from suite.pytest_plugin.property_checks import WITNESS_CHECKS
+from rngsuite.pytest_plugin.property_checks import WITNESS_CHECKS
 
 
 def test_known_divergence_shows_on_its_witness(divergence_witness):

@@ -7,9 +7,9 @@ import tomllib
 import numpy as np
 import pytest
 
-from suite.pytest_plugin import assertions as ph
-from suite.core.catalog import Case, load_catalog
-from suite.core.settings import DATA
+from rngsuite.pytest_plugin import assertions as ph
+from rngsuite.core.catalog import Case, load_catalog
+from rngsuite.core.settings import DATA
 
 NOTEBOOKS = tomllib.loads((DATA / "notebooks.toml").read_text())
 
@@ -56,7 +56,7 @@ def test_printed_values_in_ledger(entry, rngsuite):
     case = _case(rngsuite, entry["case"])
     eras = rngsuite.ledger.eras(case.backend, case.id)
     if not eras:
-        pytest.fail(f"{case.id} is not in the ledger: run python -m suite record")
+        pytest.fail(f"{case.id} is not in the ledger: run python -m rngsuite record")
     for era in eras:
         _agrees([rngsuite.ledger.full(d) for d in era.values], entry["values"], entry["decimals"])
 

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, strategies as st
 from packaging.specifiers import SpecifierSet
 
-from suite.pytest_plugin import strategies as hh
-from suite.core import provenance as prov
-from suite import reference
-from suite.reference import torch_cuda
+from rngsuite.pytest_plugin import strategies as hh
+from rngsuite.core import provenance as prov
+from rngsuite import reference
+from rngsuite.reference import torch_cuda
 
 MODELS = reference.models()
 KNOWN_ANSWERS = reference.known_answers()
@@ -22,7 +22,7 @@ def _outside(model: reference.Model, devices: list[str], tiers: set[str]) -> str
     """Why the installed release, device or CPU kernels are not what the model describes (or
     its tier is off), or None."""
     if model.tier is not None and model.tier not in tiers:
-        return f"the {model.tier} tier (python -m suite verify --{model.tier})"
+        return f"the {model.tier} tier (python -m rngsuite verify --{model.tier})"
     env = prov.environment("cpu")
     installed = env.get(model.library)
     if installed is None:

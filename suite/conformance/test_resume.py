@@ -8,12 +8,12 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, strategies as st
 
-from suite.core.catalog import parse_call
-from suite.pytest_plugin import assertions as ph
-from suite.pytest_plugin import fresh_process
-from suite.pytest_plugin import strategies as hh
-from suite.pytest_plugin.inputs import rows_for
-from suite.pytest_plugin.property_checks import check_resumed_children
+from rngsuite.core.catalog import parse_call
+from rngsuite.pytest_plugin import assertions as ph
+from rngsuite.pytest_plugin import fresh_process
+from rngsuite.pytest_plugin import strategies as hh
+from rngsuite.pytest_plugin.inputs import rows_for
+from rngsuite.pytest_plugin.property_checks import check_resumed_children
 
 # Started ahead of the tests (the plugin's collection hook), so its imports overlap them.
 pytestmark = pytest.mark.fresh_process

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from hypothesis import given, strategies as st
 
-from suite.core.catalog import parse_literal
-from suite.pytest_plugin import assertions as ph
-from suite.pytest_plugin import strategies as hh
-from suite.pytest_plugin.property_checks import check_distinct_seeds
+from rngsuite.core.catalog import parse_literal
+from rngsuite.pytest_plugin import assertions as ph
+from rngsuite.pytest_plugin import strategies as hh
+from rngsuite.pytest_plugin.property_checks import check_distinct_seeds
 
 
 @given(data=st.data())

@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, strategies as st
 
-from suite.core.catalog import parse_call
-from suite.pytest_plugin import assertions as ph
-from suite.pytest_plugin import strategies as hh
-from suite.pytest_plugin.inputs import rows_for
+from rngsuite.core.catalog import parse_call
+from rngsuite.pytest_plugin import assertions as ph
+from rngsuite.pytest_plugin import strategies as hh
+from rngsuite.pytest_plugin.inputs import rows_for
 
 #: Above ATen's parallel grain size (``at::internal::GRAIN_SIZE``, 32768 elements), where a
 #: kernel that splits its work between threads would do so.

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from suite.core.compare import DTYPES
-from suite.core.settings import DATA, BadInput
+from rngsuite.core.compare import DTYPES
+from rngsuite.core.settings import DATA, BadInput
 
 CATALOG_PATH = DATA / "catalog.toml"
 
@@ -227,7 +227,7 @@ class Seed:
     ``kind`` is ``numpy-int`` (``uint32(17)``: ``type`` names the dtype), ``entropy``
     (``[17,3]``), ``SeedSequence`` (``spawn_key`` may be set), ``bit-generator`` (``type``
     names it) or ``generator`` (``default_rng(17)``). Backends build it with their library
-    (:meth:`suite.backends.base.Adapter.seed_value`).
+    (:meth:`rngsuite.backends.base.Adapter.seed_value`).
     """
 
     kind: str

@@ -2,7 +2,7 @@
 
 Layout (documented for people in ``golden/README.md``):
 
-* ``golden/<backend>.json`` -- one store file per backend (:mod:`suite.core.store`). ``cases``
+* ``golden/<backend>.json`` -- one store file per backend (:mod:`rngsuite.core.store`). ``cases``
   maps a case id to its list of eras; an era holds the draws (dtype, shape, SHA-256 of the
   canonical little-endian bytes, and the values themselves -- all of them for short draws, the
   first few for long ones) and the labels of the environments seen producing it;
@@ -29,10 +29,11 @@ from typing import Any
 
 import numpy as np
 
-from suite.core.catalog import CatalogError, DeepCase, parse_deep_id
-from suite.core.compare import DTYPES, canonical_bytes, digest, np_dtype, storable, to_json_values
-from suite.core.store import (EraFile, LedgerError, Pending, Recorded, atomic_write, check_values,
-                              parse_json, parse_file, save)
+from rngsuite.core.catalog import CatalogError, DeepCase, parse_deep_id
+from rngsuite.core.compare import (DTYPES, canonical_bytes, digest, np_dtype, storable,
+                                   to_json_values)
+from rngsuite.core.store import (EraFile, LedgerError, Pending, Recorded, atomic_write,
+                                 check_values, parse_json, parse_file, save)
 
 __all__ = ["ALGORITHMS", "DEEP", "DIGEST", "Digest", "Draw", "HEAD", "Ledger", "LedgerError",
            "SHORT", "array_path", "deep_path", "file_for", "load_array", "read_draw",
@@ -335,9 +336,13 @@ class Ledger:
         self._pending: dict[str, list[Pending]] = {}
 
     @classmethod
-    def load(cls, root: Path) -> "Ledger":
+    def load(cls, root: Path, *, missing_ok: bool = False) -> "Ledger":
+        """Read and check every file under ``root``; an absent ``root`` is an error, or, with
+        ``missing_ok`` (a user's ledger before its first recording), an empty ledger."""
         root = Path(root)
         if not root.is_dir():
+            if missing_ok and not root.exists():
+                return cls(root, {}, read_deep(deep_path(root)))
             raise LedgerError(root, "", "no ledger directory here (pass --ledger DIR)")
         files, arrays = {}, {}
         for path in sorted(root.glob("*.json")):
@@ -416,6 +421,8 @@ class Ledger:
         is on disk now, so concurrent recorders add to each other's work instead of losing it.
         """
         changed = 0
+        if self._pending:
+            self.root.mkdir(parents=True, exist_ok=True)
         for store, items in self._pending.items():
             if store == DEEP:
                 written, did = save(self.root, self.deep.path, DIGESTS, self.deep.header, items)

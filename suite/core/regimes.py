@@ -3,7 +3,7 @@
 ``suite/data/regimes.toml`` lists, per library, the axes along which a call's code path changes
 (dtype, size, shape, output layout, input and axis, integer span, named parameter regimes, seed
 form), the values to try along each and a probe per call. Which values the *installed* library
-accepts is found by trying the probes (:mod:`suite.tools.regimes`); this module reads the data and
+accepts is found by trying the probes (:mod:`rngsuite.tools.regimes`); this module reads the data and
 holds the pure parts of measuring a catalog call: bands, shapes, spans, layouts, patterns.
 """
 
@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from suite.core.catalog import (CatalogError, Call, Make, glob_match, parse_call, parse_literal,
-                                 parse_seed)
-from suite.core.compare import DTYPES
-from suite.core.settings import DATA
+from rngsuite.core.catalog import (CatalogError, Call, Make, glob_match, parse_call, parse_literal,
+                                   parse_seed)
+from rngsuite.core.compare import DTYPES
+from rngsuite.core.settings import DATA
 
 REGIMES_PATH = DATA / "regimes.toml"
 AXES = ("dtype", "size", "shape", "layout", "input", "span", "parameters")

@@ -9,12 +9,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+#: The package's folder: ``suite/`` in a clone, ``site-packages/rngsuite/`` installed.
+PACKAGE = Path(__file__).resolve().parent.parent
 #: The package's data tables: the catalog, property inputs, known divergences, notebook values.
-DATA = Path(__file__).resolve().parent.parent / "data"
-#: The conformance modules pytest collects (``python -m suite verify`` runs them).
-CONFORMANCE = Path(__file__).resolve().parent.parent / "conformance"
-#: The golden ledger of a clone: ``golden/`` beside ``suite/``.
-DEFAULT_LEDGER = Path(__file__).resolve().parent.parent.parent / "golden"
+DATA = PACKAGE / "data"
+#: The conformance modules pytest collects (``python -m rngsuite verify`` runs them).
+CONFORMANCE = PACKAGE / "conformance"
+#: pytest's settings for the conformance modules, wherever they run (``verify`` passes it).
+PYTEST_INI = PACKAGE / "pytest.ini"
+#: The library ledger a wheel carries as package data (``rngsuite/golden``): read-only.
+PACKAGED_LEDGER = PACKAGE / "golden"
+#: The library ledger: a clone's ``golden/`` beside ``suite/`` (where recordings go), else the
+#: one the wheel carries.
+DEFAULT_LEDGER = PACKAGED_LEDGER if PACKAGED_LEDGER.is_dir() else PACKAGE.parent / "golden"
 
 #: Exit codes, the same for every command.
 EXIT_OK = 0  # everything conforms

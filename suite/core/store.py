@@ -34,8 +34,8 @@ from typing import Any, Callable, Iterator, Protocol
 
 import numpy as np
 
-from suite.core.compare import np_dtype
-from suite.core.settings import BadInput
+from rngsuite.core.compare import np_dtype
+from rngsuite.core.settings import BadInput
 
 
 class LedgerError(BadInput):

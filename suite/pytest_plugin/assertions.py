@@ -7,12 +7,12 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from suite.core import provenance as prov
-from suite.backends import Backend
-from suite.core.catalog import Call, Case
-from suite.core.compare import compare, first_difference
-from suite.checks.divergences import KNOWN
-from suite.checks.verdict import reproduce_line
+from rngsuite.core import provenance as prov
+from rngsuite.backends import Backend
+from rngsuite.core.catalog import Call, Case
+from rngsuite.core.compare import compare, first_difference
+from rngsuite.checks.divergences import KNOWN
+from rngsuite.checks.verdict import reproduce_line
 
 
 def assert_identical(expected: np.ndarray, actual: np.ndarray, message: str) -> None:

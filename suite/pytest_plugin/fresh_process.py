@@ -6,7 +6,7 @@ pickled by this run and read back by its own child, never a file of the ledger. 
 restoring, the child seeds the stream with another seed, so a restore that leaves anything of
 the stream's old state in place shows.
 
-    python -m suite.pytest_plugin.fresh_process [DEVICE...]   (started by FreshProcess)
+    python -m rngsuite.pytest_plugin.fresh_process [DEVICE...]   (started by FreshProcess)
 
 The session starts it as soon as it has collected a test marked ``fresh_process``, so that the
 child imports torch and the other libraries while the first tests run, not when the first
@@ -80,8 +80,8 @@ class FreshProcess:
 
 
 def _serve(devices: list[str]) -> None:
-    from suite.backends import registry
-    from suite.core.catalog import parse_call
+    from rngsuite.backends import registry
+    from rngsuite.core.catalog import parse_call
 
     backends: dict[tuple[str, str], Any] = {}
     # Ready before the first request: every backend's library imported and a stream opened

@@ -21,14 +21,14 @@ from typing import Any, Callable, Iterable, Iterator
 
 import pytest
 
-from suite.backends import Backend
-from suite.checks import engine
-from suite.checks.divergences import KNOWN, Condition, match_backend
-from suite.core.catalog import count_text, load_catalog, load_deep, parse_call, select
-from suite.core.provenance import installed_versions
-from suite.core.regimes import load_regimes
-from suite.core.settings import DATA
-from suite.pytest_plugin.session import RUN, Run
+from rngsuite.backends import Backend
+from rngsuite.checks import engine
+from rngsuite.checks.divergences import KNOWN, Condition, match_backend
+from rngsuite.core.catalog import count_text, load_catalog, load_deep, parse_call, select
+from rngsuite.core.provenance import installed_versions
+from rngsuite.core.regimes import load_regimes
+from rngsuite.core.settings import DATA
+from rngsuite.pytest_plugin.session import RUN, Run
 
 PROPERTIES_PATH = DATA / "properties.toml"
 
@@ -112,7 +112,7 @@ def _focused(run: Run) -> list[Backend]:
 def backend(run: Run) -> Iterator[Param]:
     """Each backend ``properties.toml`` describes (it has a ``[[probe]]``), on each device under
     test; with ``--case``, only the selected cases' backends. The properties of every guarantee
-    run over it through the backend protocol (``suite.backends.base.Backend``)."""
+    run over it through the backend protocol (``rngsuite.backends.base.Backend``)."""
     for b in _focused(run):
         yield Param(b, b.name, [b])
 
@@ -340,7 +340,7 @@ def cuda_device(run: Run) -> Iterator[Param]:
 def cuda_golden(run: Run) -> Iterator[Param]:
     """``(case, label, era, geometry)``: each golden a GPU recorded for a call the Philox model
     of torch's CUDA kernels covers, with that GPU's launch geometry (checked on any CPU)."""
-    from suite.checks import cuda_goldens
+    from rngsuite.checks import cuda_goldens
 
     rows = cuda_goldens.recorded(run.ledger, load_catalog(devices=["cuda"]))
     for row in rows:

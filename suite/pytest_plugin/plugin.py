@@ -1,15 +1,15 @@
 """The pytest plugin of rngsuite: its options, profiles, hooks and fixtures, in one module that
-``suite/conftest.py`` loads, so ``pytest suite`` and ``python -m suite verify`` run the same
+``suite/conftest.py`` loads, so ``pytest suite`` and ``python -m rngsuite verify`` run the same
 checks.
 
 * options: ``--ledger``, ``--record``, ``--device``, ``--case``, ``--ulp``;
 * Hypothesis profiles ``dev``, ``ci`` and ``nightly`` (chosen by ``--hypothesis-profile``, else
   ``RNGSUITE_HYPOTHESIS_PROFILE``, else ``ci`` under ``CI`` and ``dev`` otherwise);
 * ``pytest_configure`` reads the catalog and the ledger once into a
-  :class:`~suite.pytest_plugin.session.Run` (the ``rngsuite`` fixture); bad input ends the run
+  :class:`~rngsuite.pytest_plugin.session.Run` (the ``rngsuite`` fixture); bad input ends the run
   with one line and exit 2;
-* each conformance test's inputs are the fixtures of :mod:`suite.pytest_plugin.inputs`;
-* at the end, in record mode, the ledger is written, and :mod:`suite.pytest_plugin.summary`
+* each conformance test's inputs are the fixtures of :mod:`rngsuite.pytest_plugin.inputs`;
+* at the end, in record mode, the ledger is written, and :mod:`rngsuite.pytest_plugin.summary`
   prints the report.
 """
 
@@ -25,15 +25,15 @@ import pytest
 from hypothesis import HealthCheck, register_random, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 
-from suite.core import provenance as prov
-from suite.core.catalog import load_catalog, select
-from suite.core.compare import DEFAULT_ULP
-from suite.core.ledger import Ledger
-from suite.core.settings import (DEFAULT_LEDGER, EXIT_BAD_INPUT, EXIT_INTERNAL, BadInput,
-                                 resolve_devices)
-from suite.pytest_plugin import fresh_process, inputs, summary
-from suite.pytest_plugin.inputs import *  # noqa: F401,F403  (the input fixtures, by name)
-from suite.pytest_plugin.session import RUN, Run
+from rngsuite.core import provenance as prov
+from rngsuite.core.catalog import load_catalog, select
+from rngsuite.core.compare import DEFAULT_ULP
+from rngsuite.core.ledger import Ledger
+from rngsuite.core.settings import (DEFAULT_LEDGER, EXIT_BAD_INPUT, EXIT_INTERNAL, BadInput,
+                                    resolve_devices)
+from rngsuite.pytest_plugin import fresh_process, inputs, summary
+from rngsuite.pytest_plugin.inputs import *  # noqa: F401,F403  (the input fixtures, by name)
+from rngsuite.pytest_plugin.session import RUN, Run
 
 # -- Hypothesis ------------------------------------------------------------------------------
 # dev: quick, local. ci: derandomized, no example database (what CI runs; Hypothesis would load
@@ -138,7 +138,7 @@ def pytest_configure(config: pytest.Config) -> None:
         chosen = select(cases, config.option.case)
         if config.option.case and not chosen:
             raise BadInput(f"unknown case: no catalog case matches "
-                           f"{', '.join(config.option.case)} (python -m suite list shows them)")
+                           f"{', '.join(config.option.case)} (python -m rngsuite list shows them)")
         ledger = Ledger.load(Path(config.option.ledger))
     except BadInput as exc:
         pytest.exit(str(exc), returncode=EXIT_BAD_INPUT)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from suite.core.catalog import parse_call
-from suite.pytest_plugin import assertions as ph
-from suite.pytest_plugin import fresh_process
-from suite.pytest_plugin import strategies as hh
-from suite.pytest_plugin.inputs import rows_for
+from rngsuite.core.catalog import parse_call
+from rngsuite.pytest_plugin import assertions as ph
+from rngsuite.pytest_plugin import fresh_process
+from rngsuite.pytest_plugin import strategies as hh
+from rngsuite.pytest_plugin.inputs import rows_for
 
 
 def check_continues(backend, seed: int):

@@ -7,12 +7,12 @@ from collections import Counter
 
 import pytest
 
-from suite.backends import Backend, registry
-from suite.checks import engine
-from suite.checks.recording import Recorder, conflict_message
-from suite.checks.verdict import Verdict
-from suite.core.catalog import Case
-from suite.core.ledger import Ledger
+from rngsuite.backends import Backend, registry
+from rngsuite.checks import engine
+from rngsuite.checks.recording import Recorder, conflict_message
+from rngsuite.checks.verdict import Verdict
+from rngsuite.core.catalog import Case
+from rngsuite.core.ledger import Ledger
 
 
 class Run:
@@ -36,7 +36,7 @@ class Run:
         self.recorder = Recorder(ledger)
         self.verdicts: list[Verdict] = []
         #: Under pytest-xdist the controller runs no test: the workers' verdict counts, per
-        #: (store, status), arrive here when each worker finishes (suite.pytest_plugin.summary).
+        #: (store, status), arrive here when each worker finishes (rngsuite.pytest_plugin.summary).
         self.remote: Counter[tuple[str, str]] = Counter()
         #: Cases the installed release refuses to draw (a dtype or regime newer than it) that no
         #: older release drew: not judged, listed in the summary.
@@ -48,7 +48,7 @@ class Run:
         if backend.tier is None or backend.tier in self.tiers or (
                 self.focus is not None and backend.name in self.focus):
             return None
-        return (f"{backend.name}: the {backend.tier} tier (python -m suite verify "
+        return (f"{backend.name}: the {backend.tier} tier (python -m rngsuite verify "
                 f"--{backend.tier}, or --profile nightly)")
 
     def check(self, cases: list[Case]) -> None:
@@ -118,7 +118,7 @@ def _failures(problems: list[tuple[str, str]], of: int) -> str:
     lines += [full for _, full in problems[:SHOWN_IN_FULL]]
     rest = [summary for summary, _ in problems[SHOWN_IN_FULL:]]
     if rest:
-        lines.append(f"and {len(rest)} more (python -m suite verify --case 'ID' shows each "
+        lines.append(f"and {len(rest)} more (python -m rngsuite verify --case 'ID' shows each "
                      "in full):\n" + "\n".join(f"  {line}" for line in rest))
     return "\n".join(lines)
 

@@ -12,9 +12,9 @@ import functools
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from suite.backends import Backend
-from suite.core.catalog import Call, parse_call
-from suite.pytest_plugin.inputs import rows_for
+from rngsuite.backends import Backend
+from rngsuite.core.catalog import Call, parse_call
+from rngsuite.pytest_plugin.inputs import rows_for
 
 #: Strategies are built once per backend and reused: a property draws them in every example,
 #: and building one anew (templates parsed, the strategy validated) cost more than drawing it.

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from suite.checks.divergences import KNOWN
-from suite.core.provenance import installed_versions
-from suite.pytest_plugin.session import RUN, Run
+from rngsuite.checks.divergences import KNOWN
+from rngsuite.core.provenance import installed_versions
+from rngsuite.pytest_plugin.session import RUN, Run
 
 STATUSES = ("conforms", "matches", "changed", "unrecorded")
 
@@ -52,7 +52,7 @@ def write(terminalreporter: Any, run: Run) -> None:
                           f"({row.condition}) matched no example; is it fixed? {row.source}")
     if not run.verdicts and not run.remote:
         return
-    from suite.tools.coverage import coverage_table
+    from rngsuite.tools.coverage import coverage_table
 
     tr.section("rngsuite coverage of the installed libraries' sampling calls")
     tr.write_line(coverage_table())

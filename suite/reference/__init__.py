@@ -58,7 +58,7 @@ class Model:
     #: Where the algorithm is described: source file or paper.
     source: str = ""
     #: A model whose live side costs far more than its draws (compiling) runs in that tier
-    #: only (``python -m suite verify --compiled``); None: in every verify.
+    #: only (``python -m rngsuite verify --compiled``); None: in every verify.
     tier: str | None = None
 
 

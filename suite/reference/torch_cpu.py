@@ -27,7 +27,7 @@ then applies the transform written in ATen's source, in NumPy, without importing
   ``torch/utils/data/_utils/worker.py`` (``_generate_state``).
 
 Word source: ``source="numpy"`` (default) uses NumPy's C MT19937; ``source="model"`` uses the
-pure-NumPy MT19937 of :mod:`suite.reference.mt19937` when that module exists, so "torch's stream
+pure-NumPy MT19937 of :mod:`rngsuite.reference.mt19937` when that module exists, so "torch's stream
 is NumPy's MT19937 words through ATen's transform" is a checkable identity.
 """
 
@@ -42,7 +42,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from suite.reference import Model
+from rngsuite.reference import Model
 
 WORDS = "numpy:MT19937.random_raw(legacy seeding)"
 _ATEN = "https://github.com/pytorch/pytorch/blob/main/aten/src/ATen/"
@@ -65,8 +65,8 @@ def words(seed: int, k: int, *, source: str = "numpy") -> np.ndarray:
 
 
 def _model_words(seed32: int, k: int) -> np.ndarray:
-    """Words from suite.reference.mt19937: ``words(seed, k)`` seeds with init_genrand."""
-    return importlib.import_module("suite.reference.mt19937").words(seed32, k)
+    """Words from rngsuite.reference.mt19937: ``words(seed, k)`` seeds with init_genrand."""
+    return importlib.import_module("rngsuite.reference.mt19937").words(seed32, k)
 
 
 def random64(w: np.ndarray) -> np.ndarray:

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from suite.reference import KnownAnswer, Model, within
-from suite.reference.philox import philox4x32
+from rngsuite.reference import KnownAnswer, Model, within
+from rngsuite.reference.philox import philox4x32
 
 _ATEN = "pytorch/pytorch: aten/src/ATen/"
 _CURAND = "cuRAND headers (nvidia-curand wheel): include/"
@@ -438,7 +438,7 @@ def _one(step, seed: int, geometry: Geometry, offset: int, *, wide: int):
 def predict(case, geometry: Geometry, *, torch_version: str = "2.13.0"):
     """The model's draws for a one-seed catalog case on a GPU of this geometry, each call
     continuing the stream where the last one left the offset; None if a call is not modelled."""
-    from suite.core.provenance import release
+    from rngsuite.core.provenance import release
 
     if len(case.seeds) != 1:
         return None

@@ -26,9 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from suite.reference import Model
-from suite.reference import philox
-from suite.reference import torch_cpu
+from rngsuite.reference import Model
+from rngsuite.reference import philox
+from rngsuite.reference import torch_cpu
 
 _SOURCE = ("https://github.com/pytorch/pytorch/blob/main/torch/csrc/inductor/cpp_prefix.h; "
            "torch/_inductor/inductor_prims.py")

@@ -3,7 +3,7 @@
 Releases are the newest patch of each minor release on PyPI, or every patch with
 ``--patches`` (``--since``/``--until`` bound them). Each probe installs one release into a throwaway virtual environment with uv (uv's cache
 makes a re-install quick) next to this checkout of rngsuite, and draws the case there
-(``python -m suite draw``). Assuming one change in the range, the search needs about log2(n)
+(``python -m rngsuite draw``). Assuming one change in the range, the search needs about log2(n)
 installs; releases the ledger already records are read from it instead of installed.
 """
 
@@ -22,7 +22,7 @@ from typing import Callable
 
 import numpy as np
 
-from suite.core.provenance import release
+from rngsuite.core.provenance import release
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 #: Extra requirements a release needs beside it (torch < 2.3 cannot load NumPy 2).
@@ -74,12 +74,12 @@ def draw_in_fresh_env(package: str, version: str, case_id: str) -> list[np.ndarr
             *COMPANIONS.get(package, lambda v: [])(version), "pandas", "pytest", "hypothesis",
             "tabulate")
         run(*uv, "pip", "install", "-q", "--python", str(python), "--no-deps", "-e", str(ROOT))
-        out = run(str(python), "-m", "suite", "draw", "--case", case_id).stdout
+        out = run(str(python), "-m", "rngsuite", "draw", "--case", case_id).stdout
     return arrays_from_json(out)
 
 
 def arrays_from_json(text: str) -> list[np.ndarray]:
-    """What ``python -m suite draw`` prints, back as arrays."""
+    """What ``python -m rngsuite draw`` prints, back as arrays."""
     (entry,) = json.loads(text)
     return [np.asarray(d["values"], dtype=d["dtype"]).reshape(d["shape"]) for d in entry["draws"]]
 

@@ -19,16 +19,16 @@ here, so a new release's new sampler shows up as uncovered by itself:
   take ``random_state``.
 
 A call counts as covered when a catalog row of one of the library's backends calls it
-(``python -m suite list`` shows the rows). Catalog call names map to library names by the
+(``python -m rngsuite list`` shows the rows). Catalog call names map to library names by the
 catalog's conventions: ``init_normal_`` is ``nn.init.normal_``, ``Normal_sample`` is
 ``distributions.Normal``, ``DataFrame_sample`` is ``DataFrame.sample``.
 
 Calls are one measure; the regimes inside each call (dtypes, sizes, shapes, layouts, spans,
-parameters, seed forms) are counted by :mod:`suite.tools.regimes` on the same libraries.
+parameters, seed forms) are counted by :mod:`rngsuite.tools.regimes` on the same libraries.
 
 Use::
 
-    python -c 'from suite.tools.coverage import coverage_table; print(coverage_table())'
+    python -c 'from rngsuite.tools.coverage import coverage_table; print(coverage_table())'
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from suite.core.catalog import Case, glob_match, load_catalog
+from rngsuite.core.catalog import Case, glob_match, load_catalog
 
 
 # -- exclusions: public names that draw nothing -----------------------------------------------
@@ -89,14 +89,14 @@ def _aten_with_generator() -> set[str]:
 
 # -- discovery, one function per library --------------------------------------------------------
 def _numpy_legacy() -> list[str]:
-    from suite.backends.numpy_global import module_functions
-    from suite.backends.numpy_randomstate import legacy_methods
+    from rngsuite.backends.numpy_global import module_functions
+    from rngsuite.backends.numpy_randomstate import legacy_methods
 
     return sorted(set(legacy_methods()) | set(module_functions()))
 
 
 def _numpy_generator() -> list[str]:
-    from suite.backends.numpy_generator import generator_methods
+    from rngsuite.backends.numpy_generator import generator_methods
 
     return generator_methods()
 
@@ -170,7 +170,7 @@ def _func_name(call: str) -> str | None:
 
 
 def _python() -> list[str]:
-    from suite.backends.python_random import python_methods
+    from rngsuite.backends.python_random import python_methods
 
     return python_methods()
 

@@ -1,4 +1,4 @@
-"""``python -m suite doctor``: check the golden ledger's integrity and say exactly what is wrong.
+"""``python -m rngsuite doctor``: check the golden ledger's integrity and say exactly what is wrong.
 
 Every other command stops at the first bad entry it reads (exit 2); doctor reads everything and
 reports every problem, including those no other command would notice:
@@ -36,11 +36,11 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from suite.core import provenance as prov
-from suite.core.ledger import (DRAWS, HEAD, Draw, deep_path, file_for, load_array, read_deep,
-                               read_draw, same_draws)
-from suite.core.store import (TEMPORARY_PREFIX, TEMPORARY_SUFFIX, BadConstant, LedgerError,
-                              era_name, parse_file, parse_json)
+from rngsuite.core import provenance as prov
+from rngsuite.core.ledger import (DRAWS, HEAD, Draw, deep_path, file_for, load_array, read_deep,
+                                  read_draw, same_draws)
+from rngsuite.core.store import (TEMPORARY_PREFIX, TEMPORARY_SUFFIX, BadConstant, LedgerError,
+                                 era_name, parse_file, parse_json)
 
 INTEGRITY, COVERAGE = "integrity", "coverage"
 #: Fields every environment's provenance has held since format version 1, whatever its backend.
@@ -141,7 +141,7 @@ class _Doctor:
             return
         backend, envs = header.header["backend"], header.environments
         b = self.backends.get(backend)
-        if b is None:
+        if b is None and self.catalog is not None:  # (a user's ledger has no backends)
             f.add(path, "backend", f"{backend!r} is not a backend of this rngsuite "
                                    "(suite/backends): a stale file, or one of a newer rngsuite?",
                   COVERAGE)
@@ -337,11 +337,11 @@ class _Doctor:
                 absent[case.backend] = absent.get(case.backend, 0) + 1
             elif have is not None and case_id not in have:
                 self.f.add(path, f"case {case_id!r}", "in the catalog but not recorded (python "
-                                                      f"-m suite record --case '{case_id}')",
+                                                      f"-m rngsuite record --case '{case_id}')",
                            COVERAGE)
         for backend, n in absent.items():
             self.f.add(file_for(self.root, backend), "", f"missing: none of the {n} catalog "
-                       f"cases of {backend} is recorded (python -m suite record --case "
+                       f"cases of {backend} is recorded (python -m rngsuite record --case "
                        f"'{backend}:*')", COVERAGE)
 
 
@@ -364,8 +364,8 @@ def _bytes_after_data(path: Path) -> int:
 def check(root: Path | str, *, catalog: bool | Iterable[Any] = True) -> Findings:
     """Check the ledger under root, and against the catalog's cases for the ledger's devices
     (``catalog=False``: not against the catalog; a list of cases: against those)."""
-    from suite.backends import registry
-    from suite.core.catalog import load_catalog
+    from rngsuite.backends import registry
+    from rngsuite.core.catalog import load_catalog
 
     root = Path(root)
     findings = Findings(root)
@@ -384,6 +384,10 @@ def check(root: Path | str, *, catalog: bool | Iterable[Any] = True) -> Findings
              if isinstance(d, dict) and isinstance(d.get("backend"), str)]
     devices = _devices(names)
     backends = registry(devices)
+    if catalog is True and names and not any(n in backends for n in names):
+        # A ledger of a user's own streams (the rng_golden fixture, [tool.rngsuite]): its
+        # files are modules and test files, not backends, and the catalog is not its business.
+        catalog = False
     if catalog is True:
         catalog = load_catalog(devices=devices)
     cases = {c.id: c for c in catalog} if catalog is not False else None

@@ -1,8 +1,8 @@
 """The nightly GPU runner's two questions: is CUDA really here, and what is this GPU's shard called.
 
-    python -m suite gpu --check        one line: the device, its SMs, CUDA and torch; exit 3,
+    python -m rngsuite gpu --check        one line: the device, its SMs, CUDA and torch; exit 3,
                                        with one line saying why, when there is no usable CUDA
-    python -m suite gpu --shard-name   e.g. gpu-NVIDIA_H200-132SM-torch-2.13.0+cu130
+    python -m rngsuite gpu --shard-name   e.g. gpu-NVIDIA_H200-132SM-torch-2.13.0+cu130
 
 The check runs first in ``.github/workflows/gpu-nightly.yml`` and ``tox -e gpu``: without it, a
 GPU machine that lost its driver would skip every CUDA case and go green. The shard name is
@@ -17,8 +17,8 @@ import re
 import warnings
 from typing import Any, Mapping
 
-from suite.core import provenance
-from suite.core.settings import EXIT_INTERNAL
+from rngsuite.core import provenance
+from rngsuite.core.settings import EXIT_INTERNAL
 
 
 #: The provenance fields a shard is named by, in order.

@@ -1,4 +1,4 @@
-"""The ledger as a page to look at (``python -m suite report --html docs/ledger.html``).
+"""The ledger as a page to look at (``python -m rngsuite report --html docs/ledger.html``).
 
 For every backend, each case recorded with more than one set of values (*era*) is a row; the
 columns are the recorded releases of the backend's library, oldest first; a cell is one band
@@ -20,13 +20,13 @@ from typing import Any
 
 import pandas as pd
 
-from suite.core import provenance as prov
-from suite.core.compare import DEFAULT_ULP
-from suite.core.ledger import Ledger
-from suite.core.provenance import natural_key
-from suite.core.store import EraFile
-from suite.tools.report import (axis_package, call_name, changes, condition_differences,
-                                era_difference, recorded_frame)
+from rngsuite.core import provenance as prov
+from rngsuite.core.compare import DEFAULT_ULP
+from rngsuite.core.ledger import Ledger
+from rngsuite.core.provenance import natural_key
+from rngsuite.core.store import EraFile
+from rngsuite.tools.report import (axis_package, call_name, changes, condition_differences,
+                                   era_difference, recorded_frame)
 
 #: Colours for the eras of one case, in order of first appearance: distinct, light enough for
 #: black text, and the first two far apart (most cases have two).
@@ -221,7 +221,7 @@ def ledger_html(ledger: Ledger, *, ulp: int = DEFAULT_ULP) -> str:
            "<title>rngsuite: how the recorded streams changed</title>",
            f"<style>{_STYLE}{_palette_css()}</style>",
            "<h1>How the recorded streams changed</h1>",
-           "<p class=lead>Generated from rngsuite's ledger (<code>python -m suite report --html "
+           "<p class=lead>Generated from rngsuite's ledger (<code>python -m rngsuite report --html "
            "docs/ledger.html</code>). Each row below is a case recorded with more than one set "
            "of values; columns are the recorded releases, oldest first. A colour is one set of "
            f"values, in the order they appear {swatches}: the first colour is what the oldest "

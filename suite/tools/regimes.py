@@ -1,5 +1,5 @@
 """Regime coverage: per call, the regimes the installed library accepts against those the catalog
-covers (the regimes are data: ``suite/data/regimes.toml``, read by :mod:`suite.core.regimes`).
+covers (the regimes are data: ``suite/data/regimes.toml``, read by :mod:`rngsuite.core.regimes`).
 
 A regime is *accepted* when its probe draws on the installed library without an error (and, for
 dtypes, in that dtype: a call that silently draws another dtype does not have the regime); it is
@@ -9,8 +9,8 @@ Seed forms are per backend: an accepted form needs a catalog case seeded with it
 
 Use::
 
-    python -m suite report            # the table and the uncovered regimes, in the report
-    python -c 'from suite.tools.regimes import regime_table; print(regime_table())'
+    python -m rngsuite report            # the table and the uncovered regimes, in the report
+    python -c 'from rngsuite.tools.regimes import regime_table; print(regime_table())'
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
-from suite.backends import registry
-from suite.backends.base import Backend
-from suite.core.catalog import Call, Case, Make, load_catalog, parse_seed, parse_steps, seed_kind
-from suite.core.regimes import (SHAPES, Axis, Regimes, in_band, input_value, layout_of,
-                                load_regimes, shape_values, span_of)
-from suite.tools.coverage import LIBRARIES, Library
+from rngsuite.backends import registry
+from rngsuite.backends.base import Backend
+from rngsuite.core.catalog import Call, Case, Make, load_catalog, parse_seed, parse_steps, seed_kind
+from rngsuite.core.regimes import (SHAPES, Axis, Regimes, in_band, input_value, layout_of,
+                                   load_regimes, shape_values, span_of)
+from rngsuite.tools.coverage import LIBRARIES, Library
 
 #: The seed every probe draws with (its value does not matter, only whether the call runs).
 PROBE_SEED = 17
@@ -146,7 +146,7 @@ def _star_axes(axis: Axis, library: Library, calls: dict[str, list[tuple[Backend
                notes: list[str]) -> list[Axis]:
     """A ``*size`` axis as one axis per sampler with a size, each probe the catalog's call with
     its size replaced (on a backend that has the call)."""
-    from suite.core.regimes import Value
+    from rngsuite.core.regimes import Value
 
     out = []
     for name in sorted(calls):

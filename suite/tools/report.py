@@ -3,7 +3,7 @@ of a package; every stream change between neighbouring recorded releases, and ev
 differs by a condition (a CPU capability) within one release -- each with how much changed,
 said plainly ("387 of 1,000 values differ, max 614 ULP"). ``findings_markdown`` makes the
 findings page (``docs/findings.md``) from the ledger alone; the HTML page is
-:mod:`suite.tools.ledger_page`."""
+:mod:`rngsuite.tools.ledger_page`."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from typing import Any, Iterable
 import functools
 import pandas as pd
 
-from suite.core import provenance as prov
-from suite.core.compare import DEFAULT_ULP, compare
-from suite.core.ledger import Ledger
-from suite.core.provenance import natural_key
-from suite.core.store import Era, EraFile
+from rngsuite.core import provenance as prov
+from rngsuite.core.compare import DEFAULT_ULP, compare
+from rngsuite.core.ledger import Ledger
+from rngsuite.core.provenance import natural_key
+from rngsuite.core.store import Era, EraFile
 
 #: The libraries whose releases label environments, in the order the findings list them.
 PACKAGES = ("numpy", "torch", "pandas", "python")
@@ -111,7 +111,7 @@ def overview(ledger: Ledger) -> pd.DataFrame:
 
 def known_divergences() -> pd.DataFrame:
     """Every known divergence row: where a guarantee does not hold, what holds instead, why."""
-    from suite.checks.divergences import KNOWN
+    from rngsuite.checks.divergences import KNOWN
 
     return pd.DataFrame([{"guarantee": r.guarantee, "backends": ", ".join(r.backends),
                           "condition": r.condition, "instead": r.expect, "why": r.note,
@@ -121,8 +121,8 @@ def known_divergences() -> pd.DataFrame:
 def ledger_tables(ledger: Ledger, *, changed_only: bool = False) -> str:
     """Markdown: the overview, stream changes, known divergences, uncovered calls and regimes,
     then one cases x environments table per backend."""
-    from suite.tools.coverage import coverage_table
-    from suite.tools.regimes import regime_table
+    from rngsuite.tools.coverage import coverage_table
+    from rngsuite.tools.regimes import regime_table
 
     parts = ["# rngsuite ledger", "", overview(ledger).to_markdown(), "",
              "## Stream changes between neighbouring recorded releases", "",
@@ -239,7 +239,7 @@ def _bit_stream(lf: EraFile, package: str, before: str, after: str, cache: dict)
     """Whether the backend's bit stream kept its values between two environments, judged by
     the cases that draw the words themselves (``reference.BIT_STREAM_CALLS``): "unchanged"
     (so the transform changed), "changed", or "not recorded"."""
-    from suite.reference import BIT_STREAM_CALLS
+    from rngsuite.reference import BIT_STREAM_CALLS
 
     backend = lf.header["backend"]
     key = (backend, before, after)
@@ -424,7 +424,7 @@ def reported_breaks(ledger: Ledger) -> pd.DataFrame:
     """Per upstream report (``[[reported]]`` in divergences.toml): the torch releases whose
     recordings of its cases agree with eager's (at the same CPU capability) and those that
     differ, from the ledger alone."""
-    from suite.checks.divergences import load_reported
+    from rngsuite.checks.divergences import load_reported
 
     def by_release(store: str, case_id: str) -> dict[tuple[str, str], tuple]:
         out = {}
@@ -464,9 +464,9 @@ def findings_markdown(ledger: Ledger, *, ulp: int = DEFAULT_ULP) -> str:
     conditions = condition_differences(ledger, ulp=ulp)
     parts = [
         "# rngsuite findings", "",
-        "Generated from the ledger (`golden/`) by `python -m suite report --findings "
+        "Generated from the ledger (`golden/`) by `python -m rngsuite report --findings "
         "docs/findings.md`; do not edit by hand. The same ledger as a picture, one colour per "
-        "set of values: [ledger.html](ledger.html) (`python -m suite report --html "
+        "set of values: [ledger.html](ledger.html) (`python -m rngsuite report --html "
         "docs/ledger.html`).", "",
         "How much changed is counted over every draw of every case: *values that differ* of "
         f"all recorded values, and the largest distance in ULP (floats). *within {ulp} ULP* is "
@@ -475,7 +475,7 @@ def findings_markdown(ledger: Ledger, *, ulp: int = DEFAULT_ULP) -> str:
         "kept their values across the same step: if they did, only the transform changed.", "",
         "## What is recorded", "", recorded_frame(ledger).to_markdown(index=False), "",
         "## Stream changes between neighbouring recorded releases", "",
-        "Each change is attributed to the first recorded release that has it; `python -m suite "
+        "Each change is attributed to the first recorded release that has it; `python -m rngsuite "
         "bisect CASE --package P` names the exact release where only neighbours are recorded.",
         "", changes_markdown(ledger, ulp=ulp),
         "## Streams that differ by condition within one release", "",

@@ -1,0 +1,150 @@
+"""rngsuite's pytest plugin for a user's own streams: the ``rng_golden`` fixture.
+
+Installed with rngsuite (an entry point), it is inert until a test asks for ``rng_golden`` or
+the run passes ``--rngsuite-record``: it adds two options and an ini key, prints nothing and
+imports nothing beyond pytest, so installing rngsuite changes no other project's test run
+(``tests/test_user_plugin.py`` shows it)::
+
+    def test_first_batch(rng_golden):
+        rng_golden.check(first_batch(seed=17), seed=17)
+
+A checked value -- an array, a tensor, a number, or a dict/list/tuple of them (a batch, a
+``state_dict``) -- is judged against the project's own ledger (``[tool.rngsuite] ledger`` in
+its ``pyproject.toml``, or the ``rngsuite_ledger`` ini key; ``rng_golden/`` by default) exactly
+as ``rngsuite verify`` judges the library's cases: eras, provenance, the 3 a.m. message. A
+stream never recorded, or changed, fails the test; ``--rngsuite-record`` records it instead (a
+new era when it changed) and says so at the end. ``rngsuite report|doctor|merge --ledger
+rng_golden`` read the same ledger.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+#: The project's ledger when neither pyproject.toml nor the ini names one.
+DEFAULT_USER_LEDGER = "rng_golden"
+
+_STATE = pytest.StashKey["_Streams"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("rngsuite", "rngsuite: checks of your own seeded streams")
+    group.addoption("--rngsuite-record", action="store_true", default=False,
+                    help="record the values rng_golden checks into the project's ledger (new "
+                         "streams, and a new era for each changed one) instead of failing")
+    group.addoption("--rngsuite-ulp", type=int, default=None, metavar="N",
+                    help="within how many ULP a changed float counts as 'within N ULP' in "
+                         "messages (default 8; any difference still fails)")
+    parser.addini("rngsuite_ledger", "the folder of the project's rngsuite ledger (default: "
+                  "[tool.rngsuite] ledger in pyproject.toml, else rng_golden/)", default=None)
+
+
+class _Streams:
+    """The session's user ledger, read on first use; what was recorded, written at the end."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.ledger = None
+        self.recorder = None
+        self.notes: list[str] = []
+
+    @property
+    def root(self) -> Path:
+        ini = self.config.getini("rngsuite_ledger")
+        if ini:
+            return Path(self.config.rootpath, ini)
+        from rngsuite.tools.project import ledger_dir
+
+        return ledger_dir(self.config.rootpath) or Path(self.config.rootpath,
+                                                        DEFAULT_USER_LEDGER)
+
+    def open(self):
+        if self.ledger is None:
+            from rngsuite.checks.recording import Recorder
+            from rngsuite.core.ledger import Ledger
+
+            self.ledger = Ledger.load(self.root, missing_ok=True)
+            self.recorder = Recorder(self.ledger)
+        return self.ledger
+
+
+class RngGolden:
+    """The ``rng_golden`` fixture's object: :meth:`check` one value per call."""
+
+    def __init__(self, state: _Streams, request: pytest.FixtureRequest) -> None:
+        self._state = state
+        self._nodeid = request.node.nodeid
+        self._store = self._nodeid.split("::", 1)[0]
+        self._names: set[str] = set()
+
+    def check(self, value: Any, *, name: str | None = None, seed: Any = None) -> None:
+        """Judge ``value`` against the project's ledger; fail the test with the 3 a.m.
+        message when it was never recorded or changed (record it with --rngsuite-record).
+        ``name`` tells apart several values of one test; ``seed`` is said in messages."""
+        from rngsuite.checks import streams
+        from rngsuite.core.settings import BadInput
+
+        stream_id = self._nodeid if name is None else f"{self._nodeid}[{name}]"
+        if stream_id in self._names:
+            raise pytest.UsageError(f"rng_golden.check: {stream_id!r} is checked twice in one "
+                                    f"test; give each value its own name=")
+        self._names.add(stream_id)
+        quoted = _quote(self._nodeid)
+        stream = streams.Stream(
+            stream_id, self._store, () if seed is None else (seed,),
+            reproduce=f"python -m pytest {quoted}",
+            record_command=f"python -m pytest {quoted} --rngsuite-record")
+        config = self._state.config
+        ulp = config.getoption("rngsuite_ulp")
+        ledger = self._state.open()
+        try:
+            verdict = streams.check(stream, value, ledger,
+                                    **({} if ulp is None else {"ulp": ulp}))
+        except BadInput as exc:
+            pytest.fail(f"rng_golden: {exc}", pytrace=False)
+        if config.getoption("rngsuite_record"):
+            if verdict.status != "conforms":
+                result = self._state.recorder.add(verdict)
+                if result.outcome == "conflict":
+                    pytest.fail(self._state.recorder.conflicts[-1], pytrace=False)
+                self._state.notes.append(f"{stream_id}: {result.outcome}"
+                                         + (f" (era {result.era})" if result.era else ""))
+            return
+        if not verdict.ok:
+            # The message ends with the record advice: the pytest command with its option.
+            pytest.fail(verdict.message(), pytrace=False)
+
+
+def _quote(nodeid: str) -> str:
+    import shlex
+
+    return shlex.quote(nodeid)
+
+
+@pytest.fixture
+def rng_golden(request: pytest.FixtureRequest) -> RngGolden:
+    """Checks a value your code drew -- arrays, tensors, numbers, dicts/lists of them --
+    against the project's rngsuite ledger: ``rng_golden.check(value, seed=17)``."""
+    state = request.config.stash.get(_STATE, None)
+    if state is None:
+        state = request.config.stash[_STATE] = _Streams(request.config)
+    return RngGolden(state, request)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    state = session.config.stash.get(_STATE, None)
+    if state is not None and state.recorder is not None and state.notes:
+        state.recorder.save()
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    state = config.stash.get(_STATE, None)
+    if state is None or state.recorder is None or not state.notes:
+        return
+    terminalreporter.section("rngsuite: recorded")
+    for note in state.notes:
+        terminalreporter.write_line(note)
+    terminalreporter.write_line(state.recorder.summary())

@@ -1,0 +1,206 @@
+"""A user's project: the streams its ``pyproject.toml`` declares, run and judged.
+
+::
+
+    [tool.rngsuite]
+    ledger = "rng_golden"            # the project's own ledger (default rng_golden/)
+
+    [[tool.rngsuite.streams]]
+    function = "train:first_batch"   # module:function, imported from the project's folder
+    seeds = [17, 3]                  # each call is function(seed)
+    devices = ["cpu"]                # optional: function(seed, device=...) for each
+
+``rngsuite verify`` in the project (or below it) checks every declared stream against the
+project's ledger, ``rngsuite record`` records them; ids are ``train:first_batch@17`` (with a
+device, ``train:first_batch:cuda@17``), one ledger file per module. Every stream is run and
+judged before anything is written: a stream that cannot be imported or called, raises, or
+returns something the ledger cannot store stops the command in one line naming it, exit 2.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import shlex
+import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from rngsuite.checks.streams import Stream
+from rngsuite.core.catalog import glob_match
+from rngsuite.core.settings import BadInput
+
+CONFIG = "pyproject.toml"
+DEFAULT_LEDGER = "rng_golden"
+_KEYS = {"function", "seeds", "devices", "library"}
+
+
+@dataclass(frozen=True)
+class Declared:
+    """One ``[[tool.rngsuite.streams]]`` entry."""
+
+    function: str  # module:function
+    seeds: tuple[int, ...]
+    devices: tuple[str, ...] = ()
+    library: str = "torch"  # whose upgrades messages measure against
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    ledger: Path
+    streams: tuple[Declared, ...]
+    config: Path
+
+
+def _table(path: Path) -> dict | None:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInput(f"{path}: not valid TOML ({exc})") from None
+    table = data.get("tool", {}).get("rngsuite")
+    if table is not None and not isinstance(table, dict):
+        raise BadInput(f"{path}: [tool.rngsuite] must be a table")
+    return table
+
+
+def find(start: Path) -> Path | None:
+    """The nearest ``pyproject.toml`` at or above ``start`` with a ``[tool.rngsuite]`` table."""
+    for folder in (start, *start.parents):
+        path = folder / CONFIG
+        if path.is_file() and _table(path) is not None:
+            return path
+    return None
+
+
+def ledger_dir(root: Path) -> Path | None:
+    """The ledger ``[tool.rngsuite]`` names in ``root/pyproject.toml`` (the pytest plugin's
+    default), or None."""
+    path = Path(root) / CONFIG
+    table = _table(path) if path.is_file() else None
+    if table is None:
+        return None
+    return Path(root) / str(table.get("ledger", DEFAULT_LEDGER))
+
+
+def load(path: Path) -> Project:
+    """The project of a ``pyproject.toml``; :class:`BadInput` naming the file and the entry."""
+    table = _table(path) or {}
+    where = f"{path}: [tool.rngsuite]"
+    unknown = sorted(set(table) - {"ledger", "streams"})
+    if unknown:
+        raise BadInput(f"{where}: unknown key {unknown[0]!r} (ledger, streams)")
+    ledger = table.get("ledger", DEFAULT_LEDGER)
+    if not isinstance(ledger, str) or not ledger:
+        raise BadInput(f"{where} ledger: {ledger!r} is not a folder name")
+    raw = table.get("streams", [])
+    if not isinstance(raw, list):
+        raise BadInput(f"{where} streams: must be an array of tables ([[tool.rngsuite.streams]])")
+    declared = []
+    for i, entry in enumerate(raw):
+        here = f"{where} streams[{i}]"
+        if not isinstance(entry, dict):
+            raise BadInput(f"{here}: must be a table")
+        extra = sorted(set(entry) - _KEYS)
+        if extra:
+            raise BadInput(f"{here}: unknown key {extra[0]!r} ({', '.join(sorted(_KEYS))})")
+        fn = entry.get("function")
+        if not (isinstance(fn, str) and fn.count(":") == 1 and all(fn.split(":"))):
+            raise BadInput(f"{here} function: {fn!r} is not 'module:function'")
+        seeds = entry.get("seeds")
+        if not (isinstance(seeds, list) and seeds and all(
+                isinstance(s, int) and not isinstance(s, bool) for s in seeds)):
+            raise BadInput(f"{here} seeds: {seeds!r} is not a non-empty list of integers")
+        devices = entry.get("devices", [])
+        if not (isinstance(devices, list) and all(isinstance(d, str) and d for d in devices)):
+            raise BadInput(f"{here} devices: {devices!r} is not a list of device names")
+        library = entry.get("library", "torch")
+        if library not in ("torch", "numpy", "python", "pandas"):
+            raise BadInput(f"{here} library: {library!r} is not torch, numpy, python or pandas")
+        declared.append(Declared(fn, tuple(seeds), tuple(devices), library))
+    return Project(path.parent, path.parent / ledger, tuple(declared), path)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One call of a declared stream: a seed, and a device where the entry lists devices."""
+
+    declared: Declared
+    seed: int
+    device: str | None
+
+    @property
+    def id(self) -> str:
+        where = f":{self.device}" if self.device else ""
+        return f"{self.declared.function}{where}@{self.seed}"
+
+    @property
+    def module(self) -> str:
+        return self.declared.function.split(":")[0]
+
+    @property
+    def name(self) -> str:
+        return self.declared.function.split(":")[1]
+
+    def program(self) -> str:
+        device = f", device={self.device!r}" if self.device else ""
+        return f"from {self.module} import {self.name}; print({self.name}({self.seed}{device}))"
+
+    def stream(self) -> Stream:
+        return Stream(self.id, self.module, (self.seed,),
+                      reproduce=f"python -c {shlex.quote(self.program())}",
+                      record_command=f"rngsuite record --stream {shlex.quote(self.id)}")
+
+
+def runs(project: Project, globs: list[str]) -> list[Run]:
+    """Every (stream, seed, device) call the project declares, those matching ``globs`` when
+    any are given; a glob that matches nothing is bad input."""
+    found = [Run(d, seed, device) for d in project.streams for seed in d.seeds
+             for device in (d.devices or (None,))]
+    if not globs:
+        return found
+    chosen = [r for r in found if any(glob_match(r.id, g) for g in globs)]
+    if not chosen:
+        raise BadInput(f"{project.config}: no declared stream matches "
+                       f"{', '.join(globs)} (it declares {', '.join(r.id for r in found)})")
+    return chosen
+
+
+@contextlib.contextmanager
+def importable(project: Project) -> Iterator[None]:
+    """The project's folder (and its src/ layout) first on ``sys.path`` while its streams
+    are imported, as ``python -c`` in the project would find them."""
+    paths = [str(project.root / "src"), str(project.root)]
+    sys.path[:0] = paths
+    try:
+        yield
+    finally:
+        for p in paths:
+            if p in sys.path:
+                sys.path.remove(p)
+
+
+def call(run: Run) -> Any:
+    """The stream's value for its seed (and device); :class:`BadInput` naming the stream when
+    it cannot be imported or called, or raises."""
+    try:
+        module = importlib.import_module(run.module)
+    except Exception as exc:  # noqa: BLE001 -- whatever importing the user's module raises
+        raise BadInput(f"stream {run.id!r}: cannot import module {run.module!r} "
+                       f"({type(exc).__name__}: {_first(exc)})") from None
+    fn = getattr(module, run.name, None)
+    if not callable(fn):
+        raise BadInput(f"stream {run.id!r}: module {run.module!r} has no function "
+                       f"{run.name!r}")
+    try:
+        return fn(run.seed, device=run.device) if run.device else fn(run.seed)
+    except Exception as exc:  # noqa: BLE001 -- the user's function failed: say so, in one line
+        raise BadInput(f"stream {run.id!r}: {run.declared.function}({run.seed}) raised "
+                       f"{type(exc).__name__}: {_first(exc)}") from None
+
+
+def _first(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else "(no message)"
