@@ -124,6 +124,22 @@ def _parser() -> argparse.ArgumentParser:
                       help="print the ledger shard name for this GPU and torch build")
     gpu.add_argument("--device", default="cuda", metavar="cuda[:N]",
                      help="the CUDA device (default: %(default)s)")
+    trace = sub.add_parser("trace", help="run a function of yours once, list the random draws "
+                                         "it makes, and say which an upgrade changes (--from/"
+                                         "--to), from the library ledger")
+    trace.add_argument("function", metavar="MODULE:FUNCTION", nargs="?",
+                       help="the function to run, imported from here (or the project's folder); "
+                            "without it, in a project, every stream [tool.rngsuite] declares")
+    trace.add_argument("--stream", action="append", default=[], metavar="GLOB",
+                       help="without FUNCTION: only the declared streams whose id matches")
+    trace.add_argument("--seed", type=int, default=None,
+                       help="call FUNCTION(SEED) (default: FUNCTION())")
+    trace.add_argument("--from", dest="old", metavar="PACKAGE==VERSION",
+                       help="with --to: which of the draws change across this upgrade, e.g. "
+                            "--from torch==2.6 --to torch==2.7")
+    trace.add_argument("--to", dest="new", metavar="PACKAGE==VERSION")
+    trace.add_argument("--ledger", default=str(DEFAULT_LEDGER), metavar="DIR",
+                       help="the library ledger the draws are joined with (default: %(default)s)")
     sub.add_parser("cuda-model", parents=[common],
                    help="the Philox model of torch's CUDA kernels against every recorded CUDA "
                         "golden: the share it predicts, per case, GPU and call")
@@ -449,9 +465,67 @@ def _cuda_model(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _trace(args: argparse.Namespace) -> int:
+    from rngsuite.backends import registry
+    from rngsuite.core.catalog import load_catalog
+    from rngsuite.core.ledger import Ledger
+    from rngsuite.tools import project as proj
+    from rngsuite.tools import trace
+    from rngsuite.tools.report import Spec
+
+    if (args.old is None) != (args.new is None):
+        raise LookupError("--from and --to go together")
+    old, new = (Spec.parse(args.old), Spec.parse(args.new)) if args.old else (None, None)
+    if old is not None and old.package != new.package:
+        raise LookupError(f"--from {old.package} and --to {new.package} name different packages")
+    found = proj.find(Path.cwd())
+    here = proj.load(found) if found else proj.Project(Path.cwd(), Path.cwd(), (),
+                                                      Path.cwd() / proj.CONFIG)
+    if args.function is None:
+        if not found:
+            raise LookupError("no MODULE:FUNCTION given, and no pyproject.toml with "
+                              f"[tool.rngsuite] streams here or above {Path.cwd()}")
+        runs = [(run, True) for run in proj.runs(here, args.stream)]
+    else:
+        if args.function.count(":") != 1 or not all(args.function.split(":")):
+            raise LookupError(f"{args.function!r} is not MODULE:FUNCTION")
+        seed = args.seed if args.seed is not None else 0
+        runs = [(proj.Run(proj.Declared(args.function, (seed,)), seed, None),
+                 args.seed is not None)]
+    ledger = Ledger.load(Path(args.ledger))
+    traced = []
+    with proj.importable(here):
+        for run, seeded in runs:
+            fn = proj.function(run)
+            traced.append((run, seeded, trace.run_traced(
+                lambda: proj.call(run, fn=fn, seeded=seeded))))
+    cases = load_catalog(devices=["cpu"])
+    torch_index = {}
+    if any(d.library == "torch" for _, _, t in traced for d in t.draws):
+        torch_index = trace.cached_torch_index(
+            [c for c in cases if c.backend in ("torch:cpu", "torch.Generator:cpu")],
+            registry(["cpu"]))
+    upgrade = f", {old.package} {old.version} -> {new.version}" if old else ""
+    out, summary = [], []
+    for run, seeded, t in traced:
+        frame, notes = trace.report(t, ledger, cases, torch_index, old=old, new=new)
+        name = run.id if seeded else f"{run.declared.function}()"
+        out.append(trace.markdown(frame, notes, f"{name}: {sum(t.draws.values())} random "
+                                                 f"draws of {len(t.draws)} kinds{upgrade}"))
+        if old is not None:
+            verdict, deciding = trace.prediction(frame)
+            summary.append(f"| {name} | {verdict} | {'; '.join(deciding)} |")
+    if summary and len(traced) > 1:
+        print(f"# {here.config}: what the upgrade does to each stream{upgrade}\n\n"
+              "| stream | prediction | draws that decide it |\n|:--|:--|:--|\n"
+              + "\n".join(summary) + "\n")
+    print("\n".join(out), end="")
+    return EXIT_OK
+
+
 COMMANDS = {"verify": _verify, "record": _record, "report": _report, "list": _list,
             "deep": _deep, "draw": _draw, "bisect": _bisect, "merge": _merge,
-            "doctor": _doctor, "gpu": _gpu, "cuda-model": _cuda_model}
+            "doctor": _doctor, "gpu": _gpu, "cuda-model": _cuda_model, "trace": _trace}
 
 
 #: The commands that write into --ledger.

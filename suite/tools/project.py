@@ -26,7 +26,7 @@ import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from rngsuite.checks.streams import Stream
 from rngsuite.core.catalog import glob_match
@@ -182,9 +182,9 @@ def importable(project: Project) -> Iterator[None]:
                 sys.path.remove(p)
 
 
-def call(run: Run) -> Any:
-    """The stream's value for its seed (and device); :class:`BadInput` naming the stream when
-    it cannot be imported or called, or raises."""
+def function(run: Run) -> Callable[..., Any]:
+    """The stream's function, imported; :class:`BadInput` naming the stream when its module
+    cannot be imported or has no such function."""
     try:
         module = importlib.import_module(run.module)
     except Exception as exc:  # noqa: BLE001 -- whatever importing the user's module raises
@@ -194,10 +194,19 @@ def call(run: Run) -> Any:
     if not callable(fn):
         raise BadInput(f"stream {run.id!r}: module {run.module!r} has no function "
                        f"{run.name!r}")
+    return fn
+
+
+def call(run: Run, *, fn: Callable[..., Any] | None = None, seeded: bool = True) -> Any:
+    """The stream's value for its seed (and device), or ``fn()`` unseeded; :class:`BadInput`
+    naming the stream when it cannot be imported or called, or raises."""
+    fn = fn or function(run)
+    args = (run.seed,) if seeded else ()
     try:
-        return fn(run.seed, device=run.device) if run.device else fn(run.seed)
+        return fn(*args, device=run.device) if run.device else fn(*args)
     except Exception as exc:  # noqa: BLE001 -- the user's function failed: say so, in one line
-        raise BadInput(f"stream {run.id!r}: {run.declared.function}({run.seed}) raised "
+        shown = f"{run.declared.function}({', '.join(map(str, args))})"
+        raise BadInput(f"stream {run.id!r}: {shown} raised "
                        f"{type(exc).__name__}: {_first(exc)}") from None
 
 
