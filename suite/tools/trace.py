@@ -323,8 +323,9 @@ def torch_case_ops(cases: list[Case], backends: dict) -> dict[tuple, list[tuple]
         for key in keys:
             # A case that makes only this kind of draw is evidence about it alone; one that
             # makes others too (a DataLoader's seeds and its shuffle) is weaker evidence.
-            # (A case whose DataLoader starts workers draws in them too, untraced.)
-            alone = len(keys) == 1 and not trace.workers and not trace.threads
+            # (A case whose DataLoader starts workers draws in them too, untraced; threads are
+            # the backends' own seeding helper.)
+            alone = len(keys) == 1 and not trace.workers
             index.setdefault(key, []).append((case.backend, case.id, alone))
     return index
 
