@@ -229,7 +229,9 @@ def _record(args: argparse.Namespace) -> int:
     absent: Counter[str] = Counter()
     refused: list[str] = []
     removed: list[str] = []
-    for case in cases:
+    from rngsuite.core.progress import progress
+
+    for case in progress(cases, desc="recording", unit="case"):
         backend = backends[case.backend]
         reason = backend.unavailable()
         if reason:
@@ -395,6 +397,11 @@ def _bisect(args: argparse.Namespace) -> int:
     versions = bs.releases(args.package, since=args.since, until=args.until,
                            patches=args.patches)
     print(f"{args.package} releases: {', '.join(versions)}")
+    from rngsuite.core.progress import Bar
+
+    # A bisect probes about log2(n) + 2 releases; each install takes a minute or more.
+    bar = Bar(desc=f"bisecting {args.package}", total=max(1, len(versions)).bit_length() + 2,
+              unit="probe")
 
     def draw(version: str):
         # A release recorded here, in this machine's conditions, is read from the ledger.
@@ -406,9 +413,14 @@ def _bisect(args: argparse.Namespace) -> int:
                     print(f"  {version}: era {era.name} in the ledger")
                     return [d.values for d in era.values]
         print(f"  {version}: installing into a temporary environment...", flush=True)
-        return bs.draw_in_fresh_env(args.package, version, case.id)
+        bar.describe(f"installing and probing {args.package} {version}")
+        try:
+            return bs.draw_in_fresh_env(args.package, version, case.id)
+        finally:
+            bar.update()
 
     result = bs.bisect(versions, draw)
+    bar.close()
     print(f"probed {len(result.probed)} of {len(versions)} releases: {', '.join(result.probed)}")
     if result.after is None:
         print(f"{case.id}: the same draws in every release from {versions[0]} to {versions[-1]}")
@@ -563,7 +575,7 @@ def _streams(args: argparse.Namespace, project, *, record: bool) -> int:
     from rngsuite.checks.recording import Recorder
     from rngsuite.core.ledger import Ledger
     from rngsuite.tools import project as proj
-    from rngsuite.tools.progress import progress
+    from rngsuite.core.progress import progress
 
     chosen = proj.runs(project, args.stream)
     ledger = Ledger.load(Path(args.ledger), missing_ok=True)

@@ -39,6 +39,7 @@ import numpy as np
 
 from rngsuite.checks.engine import record_command
 from rngsuite.checks.verdict import Verdict, judge, reproduce_line
+from rngsuite.core.progress import Bar
 from rngsuite.core import provenance as prov
 from rngsuite.core.catalog import DeepCase
 from rngsuite.core.compare import canonical_bytes
@@ -257,13 +258,17 @@ def draw(case: DeepCase, backends: dict[str, Any], *, algorithm: str = DIGEST,
     begin = time.perf_counter()
     stream = open_stream(case, backends, chunk)
     how = "start"
+    walk = case.start if case.start and not (jump and stream.jump_method is not None) else 0
+    # 10**8 values and more take seconds to minutes: a bar on a terminal (silent elsewhere).
+    bar = Bar(desc=case.id, total=walk + case.length, unit="value")
     if case.start:
-        if jump and stream.jump_method is not None:
+        if walk == 0:
             stream.jump(case.start)
             how = f"jump: {stream.jump_method}"
         else:
             for n in _chunks(case.start, chunk):
                 stream.draw(n)
+                bar.update(n)
             how = "drawn"
     h = hasher(algorithm)
     head = np.empty(0, dtype=stream.dtype)
@@ -272,6 +277,8 @@ def draw(case: DeepCase, backends: dict[str, Any], *, algorithm: str = DIGEST,
         if head.size < HEAD:
             head = np.concatenate([head, values[:HEAD - head.size]])
         h.update(canonical_view(values))
+        bar.update(n)
+    bar.close()
     return DeepDraw(case, algorithm, str(stream.dtype), case.length, h.hexdigest(), head, how,
                     time.perf_counter() - begin)
 

@@ -10,6 +10,7 @@ installs; releases the ledger already records are read from it instead of instal
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -24,7 +25,10 @@ import numpy as np
 
 from rngsuite.core.provenance import release
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+#: rngsuite's own package folder (suite/ in a clone, site-packages/rngsuite installed): each
+#: probe environment imports it through a link named rngsuite, so a clone and a wheel bisect
+#: alike, with the probe's own NumPy/torch.
+PACKAGE = Path(__file__).resolve().parent.parent
 #: Extra requirements a release needs beside it (torch < 2.3 cannot load NumPy 2).
 COMPANIONS: dict[str, Callable[[str], list[str]]] = {
     "torch": lambda v: ["numpy<2"] if release(v) < release("2.3") else [],
@@ -73,8 +77,12 @@ def draw_in_fresh_env(package: str, version: str, case_id: str) -> list[np.ndarr
         run(*uv, "pip", "install", "-q", "--python", str(python), f"{package}=={version}",
             *COMPANIONS.get(package, lambda v: [])(version), "pandas", "pytest", "hypothesis",
             "tabulate")
-        run(*uv, "pip", "install", "-q", "--python", str(python), "--no-deps", "-e", str(ROOT))
-        out = run(str(python), "-m", "rngsuite", "draw", "--case", case_id).stdout
+        link = Path(tmp) / "path"
+        link.mkdir()
+        (link / "rngsuite").symlink_to(PACKAGE, target_is_directory=True)
+        env = {**os.environ, "PYTHONPATH": str(link)}
+        out = subprocess.run([str(python), "-m", "rngsuite", "draw", "--case", case_id],
+                             check=True, capture_output=True, text=True, env=env).stdout
     return arrays_from_json(out)
 
 

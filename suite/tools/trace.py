@@ -310,7 +310,7 @@ def run_traced(fn: Callable[..., Any], *args: Any, torch_too: bool = True) -> Tr
 def torch_case_ops(cases: list[Case], backends: dict) -> dict[tuple, list[tuple]]:
     """Each catalog torch case's traced draws (op, dtype, size band, layout), as an index from
     that key to the (backend, case id, only this kind of draw) triples that make such a draw."""
-    from rngsuite.tools.progress import progress
+    from rngsuite.core.progress import progress
 
     index: dict[tuple, list[tuple[str, str]]] = {}
     for case in progress(cases, desc="tracing the catalog's torch cases", unit="case"):

@@ -43,6 +43,11 @@ class Bar:
         if self._bar is not None:
             self._bar.update(n)
 
+    def describe(self, text: str) -> None:
+        """What the work is doing now (bisect: the release being installed and probed)."""
+        if self._bar is not None:
+            self._bar.set_description(text)
+
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
