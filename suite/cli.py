@@ -355,7 +355,7 @@ def _report(args: argparse.Namespace) -> int:
     elif args.old:
         print(upgrade_markdown(ledger, Spec.parse(args.old), Spec.parse(args.new)))
     else:
-        print(ledger_tables(ledger, changed_only=args.changed))
+        print(ledger_tables(ledger, changed_only=args.changed, library=args.project is None))
     if args.html:
         Path(args.html).write_text(ledger_html(ledger), encoding="utf-8")
     return EXIT_OK
@@ -605,7 +605,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(sys.argv[1:] if argv is None else list(argv))
     where = f"{PROG} {args.command}" + (f" {args.action}" if args.command == "deep" else "")
     try:
-        project = _resolve(args)
+        project = args.project = _resolve(args)
         if project is not None and args.command in ("verify", "record"):
             return _streams(args, project, record=args.command == "record" or args.record)
         return COMMANDS[args.command](args)

@@ -118,22 +118,26 @@ def known_divergences() -> pd.DataFrame:
                           "source": r.source} for r in KNOWN.rows])
 
 
-def ledger_tables(ledger: Ledger, *, changed_only: bool = False) -> str:
+def ledger_tables(ledger: Ledger, *, changed_only: bool = False,
+                  library: bool = True) -> str:
     """Markdown: the overview, stream changes, known divergences, uncovered calls and regimes,
-    then one cases x environments table per backend."""
+    then one cases x environments table per backend (``library=False``, a user's own ledger:
+    without the library's divergences, calls and regimes)."""
     from rngsuite.tools.coverage import coverage_table
     from rngsuite.tools.regimes import regime_table
 
     parts = ["# rngsuite ledger", "", overview(ledger).to_markdown(), "",
              "## Stream changes between neighbouring recorded releases", "",
-             changes_markdown(ledger),
-             "## Known divergences", "", known_divergences().to_markdown(index=False), "",
-             "## Sampling calls of the installed libraries", "", coverage_table(), "",
-             "## Regimes of the installed libraries", "",
-             "Per call, the dtypes, sizes, shapes, layouts, inputs, integer spans, parameters "
-             "and seed kinds the installed release accepts (found by trying them), against the "
-             "catalog cases that cover them (`suite/data/regimes.toml`).", "",
-             regime_table(), ""]
+             changes_markdown(ledger)]
+    if library:
+        parts += [
+            "## Known divergences", "", known_divergences().to_markdown(index=False), "",
+            "## Sampling calls of the installed libraries", "", coverage_table(), "",
+            "## Regimes of the installed libraries", "",
+            "Per call, the dtypes, sizes, shapes, layouts, inputs, integer spans, parameters "
+            "and seed kinds the installed release accepts (found by trying them), against the "
+            "catalog cases that cover them (`suite/data/regimes.toml`).", "",
+            regime_table(), ""]
     for backend in sorted(ledger.files):
         frame = ledger_frame(ledger, backend)
         if changed_only:

@@ -286,12 +286,20 @@ class _PythonTracer:
         return False
 
 
-def run_traced(fn: Callable[..., Any], *args: Any, torch_too: bool = True) -> Trace:
-    """Call ``fn(*args)`` once, noting every random draw it makes in this process."""
+def run_traced(fn: Callable[..., Any], *args: Any, torch_too: bool = True,
+               show: bool = True) -> Trace:
+    """Call ``fn(*args)`` once, noting every random draw it makes in this process (``show``:
+    a running count on a terminal)."""
+    from rngsuite.core.progress import Bar
+
     trace = Trace()
+    # A long function shows how many draws it has made so far (on a terminal only).
+    bar = Bar(desc="tracing: random draws seen", total=None, unit="draw") if show else None
 
     def note(draw: Draw) -> None:
         trace.draws[draw] += 1
+        if bar is not None:
+            bar.update()
 
     tracers = [_PythonTracer(note, trace)]
     if torch_too and "torch" in sys.modules:
@@ -303,6 +311,8 @@ def run_traced(fn: Callable[..., Any], *args: Any, torch_too: bool = True) -> Tr
     finally:
         for t in reversed(tracers):
             t.__exit__(None, None, None)
+        if bar is not None:
+            bar.close()
     return trace
 
 
@@ -316,7 +326,7 @@ def torch_case_ops(cases: list[Case], backends: dict) -> dict[tuple, list[tuple]
     for case in progress(cases, desc="tracing the catalog's torch cases", unit="case"):
         backend = backends[case.backend]
         try:
-            trace = run_traced(backend.draw, case)
+            trace = run_traced(backend.draw, case, show=False)
         except Exception:  # noqa: BLE001 -- a case the installed torch refuses maps to nothing
             continue
         keys = {(d.op, d.dtype, d.size, d.layout) for d in trace.draws if d.library == "torch"}
