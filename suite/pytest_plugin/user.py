@@ -99,11 +99,11 @@ class RngGolden:
             record_command=f"python -m pytest {quoted} --rngsuite-record")
         config = self._state.config
         ulp = config.getoption("rngsuite_ulp")
-        ledger = self._state.open()
         try:
+            ledger = self._state.open()
             verdict = streams.check(stream, value, ledger,
                                     **({} if ulp is None else {"ulp": ulp}))
-        except BadInput as exc:
+        except BadInput as exc:  # a damaged ledger file, or a value that cannot be stored
             pytest.fail(f"rng_golden: {exc}", pytrace=False)
         if config.getoption("rngsuite_record"):
             if verdict.status != "conforms":
