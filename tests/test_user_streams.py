@@ -244,3 +244,18 @@ def test_the_fixture_is_documented():
                             cwd=Path(__file__).resolve().parent.parent, timeout=300)
     assert "rng_golden" in result.stdout and "rng_golden.check(value, seed=17)" in \
         textwrap.dedent(result.stdout)
+
+
+def test_rng_golden_names_a_damaged_ledger_file_in_one_line(tmp_path):
+    """A hand-broken file in the project's ledger fails the checking test in one line naming
+    the file, and is left as it was."""
+    project = _project(tmp_path / "p", "")
+    (project / "test_train.py").write_text(TESTS)
+    assert _pytest(project, "--rngsuite-record").returncode == 0
+    broken = project / "rng_golden" / "test_train.py.json"
+    broken.write_text(broken.read_text()[:-40])
+    before = tree_digest(project / "rng_golden")
+    result = _pytest(project)
+    assert result.returncode == 1
+    assert f"rng_golden: {broken}: " in result.stdout and "Traceback" not in result.stdout
+    assert tree_digest(project / "rng_golden") == before
