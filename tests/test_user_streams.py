@@ -30,6 +30,19 @@ def test_a_nested_value_flattens_to_named_arrays_in_a_fixed_order():
     assert all(x.tobytes() == y.tobytes() for (_, x), (_, y) in zip(leaves, flatten(b)))
 
 
+def test_sampled_rows_and_bytes_are_values_too():
+    """DataFrame.sample's result is stored as the rows it picked (the index) and its columns;
+    random.randbytes as unsigned bytes."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"a": np.arange(10), "b": np.linspace(0, 1, 10)}).sample(
+        3, random_state=1)
+    leaves = dict(flatten({"rows": frame, "bytes": b"\x01\xff"}))
+    assert leaves["['rows'].index"].tolist() == frame.index.tolist()
+    assert leaves["['rows'][column 'b']"].dtype == np.float64
+    assert leaves["['bytes']"].tolist() == [1, 255]
+
+
 @pytest.mark.parametrize("value,said", [
     (np.array([object()]), "dtype object"),
     ({"x": (i for i in range(3))}, "['x'] is a generator"),

@@ -1,8 +1,9 @@
 """A user's value as the ledger stores it: named arrays.
 
 People check what *their* code draws -- a batch, a model's ``state_dict``, a mask, a list of
-augmentation parameters -- so a value is an array, a tensor, a number, or a dict, list or tuple
-of them, nested. :func:`flatten` turns it into leaves, each a name (the path from the top:
+augmentation parameters, the rows ``DataFrame.sample`` picked -- so a value is an array, a
+tensor, a number, bytes, a pandas Series or DataFrame (its index and columns), or a dict, list
+or tuple of them, nested. :func:`flatten` turns it into leaves, each a name (the path from the top:
 ``['fc.weight']``, ``[0][1]``) and a NumPy array of a dtype the ledger knows, in an order that
 does not depend on how a dict was built (keys sorted). Anything else -- an object array, a
 string, a generator, ``None`` -- is refused with the path of the first such leaf, so nothing half
@@ -18,8 +19,8 @@ import numpy as np
 from rngsuite.core.compare import DTYPES, np_dtype
 
 #: What a value may be made of, said in every refusal.
-ACCEPTED = ("arrays, tensors, numbers, and dicts, lists or tuples of them (a batch, a "
-            "state_dict)")
+ACCEPTED = ("arrays, tensors, numbers, bytes, pandas Series/DataFrames, and dicts, lists or "
+            "tuples of them (a batch, a state_dict)")
 
 
 class NotStorable(ValueError):
@@ -88,6 +89,20 @@ def flatten(value: Any) -> list[tuple[str, np.ndarray]]:
     def walk(x: Any, path: str, depth: int) -> None:
         if depth > 64:
             raise NotStorable(f"{path} is nested more than 64 deep (a cycle?)")
+        if isinstance(x, (bytes, bytearray)):  # random.randbytes, os.urandom-like draws
+            out.append((path, np.frombuffer(bytes(x), dtype=np.uint8).copy()))
+            return
+        if type(x).__module__.startswith("pandas") and hasattr(x, "to_numpy"):
+            # A Series or DataFrame (what DataFrame.sample returns): its index -- which rows
+            # were drawn -- and its values, column by column.
+            parts = {"index": x.index.to_numpy()}
+            if hasattr(x, "columns"):
+                parts.update({f"column {c!r}": x[c].to_numpy() for c in x.columns})
+            else:
+                parts["values"] = x.to_numpy()
+            for k, v in parts.items():
+                walk(v, f"{path}.{k}" if " " not in k else f"{path}[{k}]", depth + 1)
+            return
         if isinstance(x, dict):
             if not x:
                 raise NotStorable(f"{path or 'the value'} is an empty dict: nothing to check")
