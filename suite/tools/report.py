@@ -229,7 +229,8 @@ def upgrade_markdown(ledger: Ledger, old: Spec, new: Spec, *, ulp: int = DEFAULT
 # ------------------------------------------------------------------------------ changes
 def call_body(backend: str, case_id: str) -> str:
     """``torch:cpu:randn(1000)@17`` -> ``randn(1000)``: the calls, without backend and seed."""
-    return case_id[len(backend) + 1:].rsplit("@", 1)[0]
+    # (A user's test-file store names its cases `file::test`: the second colon goes too.)
+    return case_id[len(backend) + 1:].lstrip(":").rsplit("@", 1)[0]
 
 
 def call_name(backend: str, case_id: str) -> str:
