@@ -144,3 +144,19 @@ def test_the_example_project_s_own_tests_pass():
     streams = subprocess.run([sys.executable, "-m", "rngsuite", "verify"], cwd=EXAMPLE,
                              capture_output=True, text=True, timeout=600)
     assert streams.returncode == 0 and "6 conforms" in streams.stdout, streams.stdout
+
+
+@pytest.mark.parametrize("target,said", [
+    ("nosuch:fn", "stream 'nosuch:fn@0': cannot import module 'nosuch'"),
+    ("random:nosuch", "stream 'random:nosuch@0': module 'random' has no function 'nosuch'"),
+    ("math:sqrt", "stream 'math:sqrt@0': math:sqrt() raised TypeError"),
+    ("nocolon", "'nocolon' is not MODULE:FUNCTION"),
+], ids=["unknown module", "unknown function", "raises", "not module:function"])
+def test_trace_refuses_a_function_it_cannot_run_in_one_line(tmp_path, target, said):
+    """A function trace cannot import, find or run: one line naming it, exit 2."""
+    result = subprocess.run([sys.executable, "-m", "rngsuite", "trace", target], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and said in lines[0], result.stderr

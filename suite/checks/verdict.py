@@ -110,7 +110,8 @@ class Verdict:
     def message(self) -> str:
         """What a person needs at 3 a.m.: case, seed, versions, first difference, repro."""
         case, keys = self.case, self.backend.provenance_keys()
-        seeds = ", ".join(str(s) for s in case.seeds)
+        # (A user's stream checked without seed= has none to name.)
+        seeds = ", ".join(str(s) for s in case.seeds) or "not given"
         note = f"; {self.seed_note}" if self.seed_note else ""
         lines = [self.headline,
                  f"  seed{'s' if len(case.seeds) > 1 else ''}: {seeds}{note}",
