@@ -18,6 +18,7 @@ from __future__ import annotations
 import gc
 import importlib.util
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -196,6 +197,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     # Where the collection never finished (bad input, an interrupted run).
     gc.enable()
+    if "triton" in sys.modules:
+        # What the collection froze goes back to the collector, so that the interpreter's
+        # last collections free it: Triton's nanobind extension reports every object still
+        # alive at shutdown as a leak (CUDA builds of torch load it with torch._dynamo).
+        gc.unfreeze()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
