@@ -61,6 +61,26 @@ def test_every_kind_of_draw_is_traced_with_its_regime():
                                                           np.random.Generator)
 
 
+def test_each_draw_says_what_the_user_called_and_where():
+    """A draw is told by the public function the user's code called to make it and the
+    user's line: dropout's bernoulli_ is "dropout (test_trace.py:N)"; a direct call has only
+    the line; threads the user starts are counted, a library's own are not."""
+    import threading
+
+    def user():
+        torch.nn.functional.dropout(torch.ones(64), 0.5)
+        torch.rand(3)
+        worker = threading.Thread(target=lambda: None)
+        worker.start()
+        worker.join()
+
+    t = trace.run_traced(user)
+    sites = {d.op: set(t.sites[d]) for d in t.draws}
+    assert [s.split(" (")[0] for s in sites["aten::bernoulli_.float"]] == ["dropout"]
+    assert all(s.startswith("(test_trace.py:") for s in sites["aten::rand"])
+    assert t.threads == 1
+
+
 def test_a_function_without_draws_traces_nothing():
     """Arithmetic is not a draw."""
     assert not trace.run_traced(lambda: torch.ones(3) * 2 + np.arange(3).sum()).draws

@@ -33,6 +33,7 @@ import sysconfig
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 import pandas as pd
@@ -65,11 +66,42 @@ class Trace:
     """What a run of the function drew, in order of first draw."""
 
     draws: Counter = field(default_factory=Counter)
+    #: Per kind of draw, where the user's code made it: ``dropout (train.py:63)``.
+    sites: dict = field(default_factory=dict)
     workers: int = 0  # DataLoader iterators that started worker processes
     threads: int = 0  # threads the function started (their draws are not traced)
 
 
 # ---------------------------------------------------------------------------- the tracers
+#: rngsuite's own folder, the standard library's and site-packages': frames in them are not
+#: the user's code.
+_OURS = str(Path(__file__).resolve().parent.parent)
+_LIBRARIES = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")})
+#: torch's dispatch plumbing, which no user calls by name.
+_PLUMBING = ("_python_dispatch.py", "_ops.py", "overrides.py", "_compile.py")
+
+
+def call_site(frame) -> str:
+    """Where a draw came from, for a person: the public library function the user's code
+    called to make it, and the user's line -- ``dropout (train.py:63)``, ``kaiming_uniform_
+    (train.py:47)``, or ``(train.py:12)`` for a direct call such as ``torch.rand``."""
+    api = None
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if name.startswith((_OURS, "<frozen")):
+            frame = frame.f_back
+            continue
+        if name.startswith(_LIBRARIES):
+            code = frame.f_code.co_name
+            if api is None and not name.endswith(_PLUMBING) and not code.startswith("_"):
+                api = code
+            frame = frame.f_back
+            continue
+        where = f"({Path(name).name}:{frame.f_lineno})"
+        return f"{api} {where}" if api else where
+    return api or "?"
+
+
 def size_bands() -> list[tuple[int, float, str]]:
     """torch's size bands: the kernels' switches (``regimes.toml``'s torch size axis), and 0."""
     from rngsuite.core.regimes import band, load_regimes
@@ -269,8 +301,12 @@ class _PythonTracer:
         self._start = threading.Thread.start
         tracer = self
 
-        def start(thread, *a, **k):  # threads the function starts: counted, not traced
-            tracer.trace.threads += 1
+        def start(thread, *a, **k):
+            # Threads the user's code starts are counted (their draws are not traced); a
+            # library's own (multiprocessing's queue feeders under a DataLoader) are not.
+            caller = sys._getframe(1).f_code.co_filename
+            if not caller.startswith((_OURS, "<frozen") + _LIBRARIES):
+                tracer.trace.threads += 1
             return tracer._start(thread, *a, **k)
 
         threading.Thread.start = start
@@ -298,6 +334,7 @@ def run_traced(fn: Callable[..., Any], *args: Any, torch_too: bool = True,
 
     def note(draw: Draw) -> None:
         trace.draws[draw] += 1
+        trace.sites.setdefault(draw, Counter())[call_site(sys._getframe(1))] += 1
         if bar is not None:
             bar.update()
 
@@ -443,9 +480,12 @@ def report(trace: Trace, ledger: Ledger, cases: list[Case], torch_index: dict, *
     rows, notes = [], []
     for draw, calls in trace.draws.items():
         matched = matching_cases(draw, cases, torch_index)
-        row = {"library": draw.library, "op": draw.op, "dtype": draw.dtype, "size": draw.size,
-               "layout": draw.layout, "generator": draw.generator, "calls": calls,
-               "catalog cases": len(matched)}
+        sites = trace.sites.get(draw, Counter()).most_common()
+        called = "; ".join(site for site, _ in sites[:2]) + (
+            f" and {len(sites) - 2} more" if len(sites) > 2 else "")
+        row = {"called as": called, "library": draw.library, "op": draw.op,
+               "dtype": draw.dtype, "size": draw.size, "layout": draw.layout,
+               "generator": draw.generator, "calls": calls, "catalog cases": len(matched)}
         if old is not None:
             if draw.library != old.package and not (draw.library == "python"
                                                     and old.package == "python"):
