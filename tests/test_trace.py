@@ -80,6 +80,21 @@ def test_each_draw_says_what_the_user_called_and_where():
     assert t.threads == 1
 
 
+def test_a_pandas_sample_maps_to_the_catalog_s_sample_cases(catalog):
+    """DataFrame.sample is traced as the catalog names the call, so it has cases to be judged
+    by (a draw nothing maps to would always be unknown); the NumPy draw pandas makes inside
+    it, from the RandomState it builds, is listed too."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"a": range(10)})
+    t = trace.run_traced(lambda: frame.sample(3, random_state=1))
+    draw = next(d for d in t.draws if d.library == "pandas")
+    assert draw.op == "DataFrame_sample"
+    assert {d.op for d in t.draws} == {"DataFrame_sample", "RandomState.choice"}
+    matched = trace.matching_cases(draw, list(catalog.values()), {})
+    assert matched and all(b.startswith("pandas(") for b, _, _ in matched)
+
+
 def test_a_function_without_draws_traces_nothing():
     """Arithmetic is not a draw."""
     assert not trace.run_traced(lambda: torch.ones(3) * 2 + np.arange(3).sum()).draws

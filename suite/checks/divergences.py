@@ -113,12 +113,16 @@ class Divergence:
         return "; ".join(p for p in (calls, self.when.text if self.when else "") if p) or "always"
 
 
-def load_divergences(path: Path = DIVERGENCES_PATH) -> list[Divergence]:
+def _rows(path: Path, table: str) -> list[tuple[str, dict]]:
+    """The rows of one array of tables of the file, each with where it stands, for errors."""
     with open(path, "rb") as fh:
-        rows = tomllib.load(fh).get("divergence", [])
+        rows = tomllib.load(fh).get(table, [])
+    return [(f"{path.name} [[{table}]] #{i + 1}", row) for i, row in enumerate(rows)]
+
+
+def load_divergences(path: Path = DIVERGENCES_PATH) -> list[Divergence]:
     out = []
-    for i, row in enumerate(rows):
-        where = f"{path.name} [[divergence]] #{i + 1}"
+    for i, (where, row) in enumerate(_rows(path, "divergence")):
         if row.get("expect") not in ("may-differ", "identical"):
             raise CatalogError(f"{where}: expect must be 'may-differ' or 'identical'")
         if not row.get("source"):
@@ -146,11 +150,8 @@ class Reported:
 
 def load_reported(path: Path = DIVERGENCES_PATH) -> list[Reported]:
     """The ``[[reported]]`` rows: upstream reports checked against the ledger (findings page)."""
-    with open(path, "rb") as fh:
-        rows = tomllib.load(fh).get("reported", [])
     out = []
-    for i, row in enumerate(rows):
-        where = f"{path.name} [[reported]] #{i + 1}"
+    for where, row in _rows(path, "reported"):
         missing = [k for k in ("report", "claim", "backend", "eager", "cases") if not row.get(k)]
         if missing:
             raise CatalogError(f"{where}: needs {', '.join(missing)}")

@@ -11,7 +11,7 @@ they read the library's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rngsuite.checks.engine import judge_draws
 from rngsuite.checks.verdict import Verdict
@@ -76,8 +76,7 @@ def check(stream: Stream, value, ledger: Ledger, *, source: Source = Source(),
     names, arrays = leaves(stream, value)
     env = prov.environment(source.device)
     label = prov.label(env, source.provenance_keys())
-    case = Stream(stream.id, stream.store, stream.seeds, stream.reproduce,
-                  stream.record_command, tuple(names))
+    case = replace(stream, steps=tuple(names))
     verdict = judge_draws(case, source, stream.store, arrays, ledger, label=label, env=env,
                           ulp=ulp, record_command=stream.record_command, steps=names)
     verdict.reproduce = stream.reproduce

@@ -19,6 +19,7 @@ rng_golden`` read the same ledger.
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +93,7 @@ class RngGolden:
             raise pytest.UsageError(f"rng_golden.check: {stream_id!r} is checked twice in one "
                                     f"test; give each value its own name=")
         self._names.add(stream_id)
-        quoted = _quote(self._nodeid)
+        quoted = shlex.quote(self._nodeid)
         stream = streams.Stream(
             stream_id, self._store, () if seed is None else (seed,),
             reproduce=f"python -m pytest {quoted}",
@@ -116,12 +117,6 @@ class RngGolden:
         if not verdict.ok:
             # The message ends with the record advice: the pytest command with its option.
             pytest.fail(verdict.message(), pytrace=False)
-
-
-def _quote(nodeid: str) -> str:
-    import shlex
-
-    return shlex.quote(nodeid)
 
 
 @pytest.fixture

@@ -28,6 +28,9 @@ safe).
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import sys
 import sysconfig
 import threading
@@ -40,7 +43,8 @@ import pandas as pd
 
 from rngsuite.core.catalog import Case
 from rngsuite.core.ledger import Ledger
-from rngsuite.tools.report import Spec, releases_by_conditions
+from rngsuite.core.regimes import in_band, load_regimes
+from rngsuite.tools.report import Spec, call_name, releases_by_conditions
 
 #: The torch backends whose catalog cases a traced torch draw is matched with: the default
 #: generator and explicit generators run the same kernels.
@@ -102,22 +106,16 @@ def call_site(frame) -> str:
     return api or "?"
 
 
-def size_bands() -> list[tuple[int, float, str]]:
+def size_bands() -> list[str]:
     """torch's size bands: the kernels' switches (``regimes.toml``'s torch size axis), and 0."""
-    from rngsuite.core.regimes import band, load_regimes
-
     for axis in load_regimes().axes:
         if axis.library == "torch" and axis.axis == "size":
-            bands = [(0, 1, "0")]
-            for value in axis.values:
-                lo, hi = band(value.name)
-                bands.append((lo, hi, value.name))
-            return bands
-    return [(0, float("inf"), "any")]
+            return ["0..1", *(value.name for value in axis.values)]
+    return ["0.."]
 
 
-def _band(n: int, bands) -> str:
-    return next((name for lo, hi, name in bands if lo <= n < hi), str(n))
+def _band(n: int, bands: list[str]) -> str:
+    return next((name for name in bands if in_band(n, name)), str(n))
 
 
 class _TorchTracer:
@@ -289,7 +287,9 @@ class _PythonTracer:
                     self.note(Draw("python", f"Random.{code.co_name}"))
             elif code.co_name == "sample" and "pandas" in code.co_filename and \
                     code.co_filename.endswith("generic.py"):
-                self.note(Draw("pandas", "sample"))
+                # Named as the catalog names the call: DataFrame_sample, Series_sample.
+                kind = type(frame.f_locals.get("self")).__name__
+                self.note(Draw("pandas", f"{kind}_sample"))
             elif code.co_name == "__init__" and code.co_filename.endswith("dataloader.py") \
                     and type(frame.f_locals.get("self")).__name__ == \
                     "_MultiProcessingDataLoaderIter":
@@ -382,11 +382,6 @@ def cached_torch_index(cases: list[Case], backends: dict) -> dict[tuple, list[tu
     else ``~/.cache/rngsuite``) per torch release and catalog: tracing the catalog's torch
     cases takes about half a minute, the same answer every time. A cache that cannot be read
     is rebuilt (it is a cache, never input)."""
-    import hashlib
-    import json
-    import os
-    from pathlib import Path
-
     import torch
 
     from rngsuite.core.settings import DATA
@@ -396,7 +391,7 @@ def cached_torch_index(cases: list[Case], backends: dict) -> dict[tuple, list[tu
         digest.update((DATA / name).read_bytes())
     digest.update("\n".join(sorted(c.id for c in cases)).encode())
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rngsuite"
-    path = base / f"trace-torch-v3-{torch.__version__}-{digest.hexdigest()[:16]}.json"
+    path = base / f"trace-torch-v4-{torch.__version__}-{digest.hexdigest()[:16]}.json"
     try:
         raw = json.loads(path.read_text())
         return {tuple(k.split("|")): [tuple(p) for p in v] for k, v in raw.items()}
@@ -409,11 +404,6 @@ def cached_torch_index(cases: list[Case], backends: dict) -> dict[tuple, list[tu
     except OSError:
         pass  # a read-only home: trace again next time
     return index
-
-
-def _method(case_id: str, backend: str) -> str:
-    body = case_id[len(backend) + 1:].rsplit("@", 1)[0]
-    return body.split("(", 1)[0].split(".")[-1]
 
 
 def matching_cases(draw: Draw, cases: list[Case], torch_index: dict) -> list[tuple[str, str, bool]]:
@@ -435,9 +425,8 @@ def matching_cases(draw: Draw, cases: list[Case], torch_index: dict) -> list[tup
         stores = ("python.random", "python.Random")
     else:
         stores = ("pandas(int)", "pandas(RandomState)", "pandas(Generator)")
-        method = "sample"
     return [(c.backend, c.id, True) for c in cases if c.backend in stores and
-            ";" not in c.id and _method(c.id, c.backend) == method]
+            ";" not in c.id and call_name(c.backend, c.id) == method]
 
 
 # ---------------------------------------------------------------------------- the ledger
