@@ -143,6 +143,24 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("cuda-model", parents=[common],
                    help="the Philox model of torch's CUDA kernels against every recorded CUDA "
                         "golden: the share it predicts, per case, GPU and call")
+    emulate = sub.add_parser(
+        "emulate", help="run an rngsuite command on aarch64 under QEMU user-mode emulation, "
+                        "for one NumPy/torch pair from PyPI's aarch64 wheels (Linux x86-64 with "
+                        "apt; see docs/emulation.md)")
+    emulate.add_argument("--numpy", required=True, metavar="VERSION",
+                         help="the NumPy release, e.g. 2.4 (its newest patch) or 2.4.6")
+    emulate.add_argument("--torch", metavar="VERSION",
+                         help="the torch release (default: none; torch's backends then say "
+                              "they are unavailable)")
+    emulate.add_argument("--cpu", default="neon", choices=("neon", "sve256"),
+                         help="the emulated CPU: neon (no SVE: torch's DEFAULT kernels) or "
+                              "sve256 (256-bit SVE: its SVE256 kernels) (default: %(default)s)")
+    emulate.add_argument("--cache", metavar="DIR",
+                         help="where the sysroot, QEMU and the wheels are kept (default: "
+                              "~/.cache/rngsuite/emulate)")
+    emulate.add_argument("args", nargs=argparse.REMAINDER, metavar="-- COMMAND ...",
+                         help="the rngsuite command to run emulated, e.g. -- record --ledger "
+                              "shards/aarch64 (default: verify)")
     return parser
 
 
@@ -535,9 +553,19 @@ def _trace(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _emulate(args: argparse.Namespace) -> int:
+    from rngsuite.tools import emulate
+
+    rest = args.args[1:] if args.args[:1] == ["--"] else args.args
+    plan = emulate.Plan(Path(args.cache) if args.cache else emulate.DEFAULT_CACHE, args.numpy,
+                        None if args.torch in (None, "none") else args.torch, args.cpu)
+    return emulate.run(plan, rest or ["verify"])
+
+
 COMMANDS = {"verify": _verify, "record": _record, "report": _report, "list": _list,
             "deep": _deep, "draw": _draw, "bisect": _bisect, "merge": _merge,
-            "doctor": _doctor, "gpu": _gpu, "cuda-model": _cuda_model, "trace": _trace}
+            "doctor": _doctor, "gpu": _gpu, "cuda-model": _cuda_model, "trace": _trace,
+            "emulate": _emulate}
 
 
 #: The commands that write into --ledger.

@@ -14,6 +14,7 @@ import numpy as np
 from rngsuite.backends.base import Adapter, CallSpec
 from rngsuite.core.catalog import Call, DType, Make
 from rngsuite.core.compare import np_dtype
+from rngsuite.core.provenance import emulated
 
 
 def torch_module() -> Any:
@@ -497,6 +498,9 @@ TORCH_CALLS = {
 }
 #: The public torch object each call makes, for finding out whether the installed release has it
 #: (``TorchAdapter.absent``).
+#: Calls that start DataLoader worker processes.
+WORKER_CALLS = frozenset({"dataloader_worker_seeds"})
+
 TARGETS = {
     **{name: f"torch.{name}" for name in ("rand", "randn", "randint", "randperm", "normal",
                                            "bernoulli", "multinomial", "poisson", "binomial",
@@ -588,6 +592,9 @@ class TorchAdapter(Adapter):
         reason = super().absent(call)
         if reason is None:
             reason = self._absent(call.name)
+        if reason is None and call.name in WORKER_CALLS and emulated():
+            reason = (f"{call.name}: DataLoader worker processes are not started under QEMU "
+                      "user-mode emulation (a forked worker hangs there)")
         return reason
 
     @functools.lru_cache(maxsize=None)

@@ -32,7 +32,7 @@ _NODES = (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast
 class Condition:
     """A boolean expression over example variables, checked to use nothing but comparisons."""
 
-    def __init__(self, text: str, where: str) -> None:
+    def __init__(self, text: str, where: str, *, known: tuple[str, ...] = VARIABLES) -> None:
         self.text = text
         try:
             tree = ast.parse(text, mode="eval")
@@ -42,9 +42,9 @@ class Condition:
             if not isinstance(node, _NODES):
                 raise CatalogError(f"{where}: condition {text!r} may only compare values "
                                    f"({type(node).__name__} is not allowed)")
-            if isinstance(node, ast.Name) and node.id not in VARIABLES:
+            if isinstance(node, ast.Name) and node.id not in known:
                 raise CatalogError(f"{where}: condition {text!r}: unknown name {node.id!r} "
-                                   f"(known: {', '.join(VARIABLES)})")
+                                   f"(known: {', '.join(known)})")
         self._code = compile(tree, where, "eval")
         self.names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
 
@@ -113,7 +113,7 @@ class Divergence:
         return "; ".join(p for p in (calls, self.when.text if self.when else "") if p) or "always"
 
 
-def _rows(path: Path, table: str) -> list[tuple[str, dict]]:
+def table_rows(path: Path, table: str) -> list[tuple[str, dict]]:
     """The rows of one array of tables of the file, each with where it stands, for errors."""
     with open(path, "rb") as fh:
         rows = tomllib.load(fh).get(table, [])
@@ -122,7 +122,7 @@ def _rows(path: Path, table: str) -> list[tuple[str, dict]]:
 
 def load_divergences(path: Path = DIVERGENCES_PATH) -> list[Divergence]:
     out = []
-    for i, (where, row) in enumerate(_rows(path, "divergence")):
+    for i, (where, row) in enumerate(table_rows(path, "divergence")):
         if row.get("expect") not in ("may-differ", "identical"):
             raise CatalogError(f"{where}: expect must be 'may-differ' or 'identical'")
         if not row.get("source"):
@@ -151,7 +151,7 @@ class Reported:
 def load_reported(path: Path = DIVERGENCES_PATH) -> list[Reported]:
     """The ``[[reported]]`` rows: upstream reports checked against the ledger (findings page)."""
     out = []
-    for where, row in _rows(path, "reported"):
+    for where, row in table_rows(path, "reported"):
         missing = [k for k in ("report", "claim", "backend", "eager", "cases") if not row.get(k)]
         if missing:
             raise CatalogError(f"{where}: needs {', '.join(missing)}")

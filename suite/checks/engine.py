@@ -6,6 +6,7 @@ from __future__ import annotations
 import shlex
 
 from rngsuite.backends import Backend
+from rngsuite.checks import conditions
 from rngsuite.checks.verdict import Verdict, judge, reproduce_line
 from rngsuite.core import provenance as prov
 from rngsuite.core.catalog import Case
@@ -48,11 +49,13 @@ def check(case: Case, backend: Backend, ledger: Ledger, *, ulp: int = DEFAULT_UL
     """Draw the case here and judge it against its recorded eras (:class:`Refused` when the
     library will not draw it)."""
     env = prov.environment(backend.device)
-    label = prov.label(env, backend.provenance_keys())
+    keys = conditions.label_keys(case, backend, env)
     draws = draw(backend, case)
-    verdict = judge_draws(case, backend, case.backend, draws, ledger, label=label, env=env,
+    verdict = judge_draws(case, backend, case.backend, draws, ledger,
+                          label=prov.label(env, keys), env=env,
                           ulp=ulp, record_command=record_command(backend, case.id),
                           steps=[str(step) for step in case.steps])
+    verdict.keys = keys
     if not verdict.ok:
         # Only a verdict that is shown needs its program (rendering it for every case cost
         # about as much as comparing).

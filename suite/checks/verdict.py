@@ -76,6 +76,9 @@ class Verdict:
     #: The recorded environments' provenance (the store file's), to describe the era shown.
     recorded: dict = field(default_factory=dict)
     era: Era | None = None  # the era matched, or the one compared with when changed
+    #: The provenance fields the label is made of: the backend's, and the conditions the case
+    #: depends on (checks/conditions.py); empty means the backend's.
+    keys: tuple = ()
     #: When a release the ledger has not seen changes a stream: the label of the newest
     #: recorded release before it, in the same other conditions (the last one that agreed).
     predecessor: str | None = None
@@ -109,7 +112,7 @@ class Verdict:
 
     def message(self) -> str:
         """What a person needs at 3 a.m.: case, seed, versions, first difference, repro."""
-        case, keys = self.case, self.backend.provenance_keys()
+        case, keys = self.case, self.keys or tuple(self.backend.provenance_keys())
         # (A user's stream checked without seed= has none to name.)
         seeds = ", ".join(str(s) for s in case.seeds) or "not given"
         note = f"; {self.seed_note}" if self.seed_note else ""

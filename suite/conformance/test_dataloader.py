@@ -11,6 +11,8 @@ import random
 import numpy as np
 import pytest
 
+from rngsuite.core.provenance import emulated
+
 torch = pytest.importorskip("torch", reason="torch is not installed")
 from torch.utils.data import DataLoader, Dataset  # noqa: E402
 
@@ -30,7 +32,14 @@ class _Draws(Dataset):
                              torch.initial_seed() & (2**63 - 1)], dtype=torch.int64)  # int64
 
 
+def _no_workers_under_emulation(workers: int) -> None:
+    # QEMU user mode hangs in a forked worker (seen with torch 2.7 on aarch64).
+    if workers and emulated():
+        pytest.skip("DataLoader workers are not started under QEMU user-mode emulation")
+
+
 def _load(seed: int, workers: int) -> np.ndarray:
+    _no_workers_under_emulation(workers)
     loader = DataLoader(_Draws(), batch_size=None, shuffle=True, num_workers=workers,
                         generator=torch.Generator().manual_seed(seed))
     return np.stack([item.numpy() for item in loader])
@@ -74,6 +83,7 @@ def _epochs(seed: int, *, workers: int = 0, epochs: int = 2, persistent: bool = 
     """Epochs of one shuffling loader after torch.manual_seed(seed): each epoch's items, and
     the global generator's state after them. ``draws=False`` loads a dataset that draws
     nothing itself (with 0 workers, _Draws would draw from the global stream)."""
+    _no_workers_under_emulation(workers)
     torch.manual_seed(seed)
     dataset = _Draws() if draws else [torch.tensor([i]) for i in range(8)]
     loader = DataLoader(dataset, batch_size=None, shuffle=True, num_workers=workers,

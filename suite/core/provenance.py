@@ -39,6 +39,51 @@ def _cpuinfo() -> dict[str, str]:
     return info
 
 
+def emulated(info: dict[str, str] | None = None) -> bool:
+    """Whether this process runs under user-mode emulation (QEMU): /proc/cpuinfo is then the
+    host's, an x86 CPU's ``vendor_id`` under another machine name."""
+    info = _cpuinfo() if info is None else info
+    return platform.machine() not in ("x86_64", "AMD64", "i686") and "vendor_id" in info
+
+
+#: ARM's "CPU implementer" codes (/proc/cpuinfo, the MIDR register) that name a vendor.
+_ARM_IMPLEMENTERS = {"0x41": "ARM", "0x42": "Broadcom", "0x43": "Cavium", "0x46": "Fujitsu",
+                     "0x48": "HiSilicon", "0x4e": "NVIDIA", "0x50": "AppliedMicro",
+                     "0x51": "Qualcomm", "0x61": "Apple", "0xc0": "Ampere"}
+
+
+def cpu_vendor() -> str | None:
+    """Who made the CPU: ``GenuineIntel``/``AuthenticAMD`` (x86's CPUID vendor, which torch's
+    cpuinfo reads), an ARM implementer's name, ``emulated`` under QEMU; None where unknown."""
+    info = _cpuinfo()
+    if emulated(info):
+        return "emulated"
+    if "vendor_id" in info:
+        return info["vendor_id"]
+    code = info.get("CPU implementer", "").lower()
+    return _ARM_IMPLEMENTERS.get(code, f"implementer-{code}" if code else None)
+
+
+def numpy_blas() -> str | None:
+    """NumPy's BLAS/LAPACK and the kernels it chose for this CPU, ``openblas-0.3.31-Haswell``
+    (threadpoolctl reads it from the loaded library); None where it cannot tell."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    here = os.path.dirname(os.path.dirname(np.__file__))
+    for pool in threadpool_info():
+        if pool.get("user_api") == "blas" and str(pool.get("filepath", "")).startswith(here) \
+                and "numpy" in str(pool.get("filepath", "")):
+            parts = [pool.get("internal_api"), pool.get("version"), pool.get("architecture")]
+            return "-".join(str(p) for p in parts if p)
+    for pool in threadpool_info():  # NumPy linked to a system BLAS (a distribution's build)
+        if pool.get("user_api") == "blas":
+            parts = [pool.get("internal_api"), pool.get("version"), pool.get("architecture")]
+            return "-".join(str(p) for p in parts if p)
+    return None
+
+
 def isa_level() -> str:
     """The CPU's instruction-set level (``x86-64-v4``), or the machine name elsewhere."""
     machine = platform.machine()
@@ -114,7 +159,13 @@ def environment(device: str = "cpu") -> dict[str, Any]:
         "system": platform.system(),
         "os": platform.platform(),
         "machine": platform.machine(),
-        "cpu": info.get("model name") or platform.processor() or None,
+        # Under QEMU /proc/cpuinfo describes the host: say what is emulated instead.
+        "cpu": (f"QEMU {os.environ.get('QEMU_CPU', 'max')} on {info.get('model name')}"
+                if emulated(info) else info.get("model name") or platform.processor() or None),
+        # Conditions only some cases' streams depend on (checks/conditions.py, conditions.toml).
+        "cpu_vendor": cpu_vendor(),
+        "torch_mkl": None,
+        "blas": numpy_blas(),
         "isa": isa_level(),
         "device": device,
         "torch_cpu_capability": None,
@@ -132,6 +183,7 @@ def environment(device: str = "cpu") -> dict[str, Any]:
         env["torch"] = torch.__version__
         env["cuda"] = torch.version.cuda
         env["torch_cpu_capability"] = _torch_cpu_capability(torch)
+        env["torch_mkl"] = bool(torch.backends.mkl.is_available())
         if device.startswith("cuda") and torch.cuda.is_available():
             props = torch.cuda.get_device_properties(torch.device(device))
             env["gpu"] = props.name
@@ -161,6 +213,10 @@ def cxx_compiler() -> str | None:
     return None
 
 
+#: Fields a row of conditions.toml may add to the label of the cases it matches.
+CONDITION_FIELDS = ("cpu_vendor", "torch_mkl", "blas")
+
+
 def label(env: dict[str, Any], keys: Iterable[str]) -> str:
     """The environment's name in the ledger: the values of ``keys``, in order."""
     parts = []
@@ -170,6 +226,8 @@ def label(env: dict[str, Any], keys: Iterable[str]) -> str:
             parts.append(f"{key}-{value}")
         elif key == "gpu_sms":
             parts.append(f"{value}SM")
+        elif key == "torch_mkl":
+            parts.append({True: "MKL", False: "no-MKL"}.get(value, str(value)))
         else:
             parts.append(str(value).replace(" ", "_"))
     return "/".join(parts)

@@ -128,7 +128,8 @@ def ledger_tables(ledger: Ledger, *, changed_only: bool = False,
 
     parts = ["# rngsuite ledger", "", overview(ledger).to_markdown(), "",
              "## Stream changes between neighbouring recorded releases", "",
-             changes_markdown(ledger)]
+             changes_markdown(ledger),
+             "## x86-64 → aarch64", "", machines_markdown(ledger)]
     if library:
         parts += [
             "## Known divergences", "", known_divergences().to_markdown(index=False), "",
@@ -240,6 +241,17 @@ def call_name(backend: str, case_id: str) -> str:
     return ";".join(names)
 
 
+def _unconditioned(label: str, lf: EraFile) -> str:
+    """``numpy-2.4.6/Linux/x86_64/openblas-...`` -> ``numpy-2.4.6/Linux/x86_64``: the label
+    without the condition fields a case's label may end in, where the ledger has it."""
+    parts = label.split("/")
+    for n in range(len(parts) - 1, 0, -1):
+        if "/".join(parts[:n]) in lf.environments and \
+                all(p.rpartition("-")[0] not in PACKAGES for p in parts[n:]):
+            return "/".join(parts[:n])
+    return label
+
+
 def _bit_stream(lf: EraFile, package: str, before: str, after: str, cache: dict) -> str:
     """Whether the backend's bit stream kept its values between two environments, judged by
     the cases that draw the words themselves (``reference.BIT_STREAM_CALLS``): "unchanged"
@@ -247,6 +259,9 @@ def _bit_stream(lf: EraFile, package: str, before: str, after: str, cache: dict)
     from rngsuite.reference import BIT_STREAM_CALLS
 
     backend = lf.header["backend"]
+    # The raw-word cases carry no condition of conditions.toml: compare them in the
+    # environments named without those fields.
+    before, after = _unconditioned(before, lf), _unconditioned(after, lf)
     key = (backend, before, after)
     if key not in cache:
         pattern = BIT_STREAM_CALLS.get(package)
@@ -403,6 +418,111 @@ def _span(releases: list[str]) -> str:
         f"{releases[0]} to {releases[-1]} ({len(releases)} releases)"
 
 
+# ------------------------------------------------------------------------------ machines
+#: The machine names a label may end in (platform.machine()), and what the report calls them.
+ARCHES = {"x86_64": "x86-64", "AMD64": "x86-64", "aarch64": "aarch64", "arm64": "aarch64"}
+
+
+def _arch_split(label: str, package: str) -> tuple[str, str, str] | None:
+    """``torch-2.7.1+cpu/SVE256/Linux/aarch64`` -> (``2.7.1``, ``aarch64``, ``SVE256``): the
+    release, the architecture and the other conditions (the OS and companions left out)."""
+    split = prov.split_label(label, package)
+    if split is None:
+        return None
+    parts = split[1].split("/")
+    arch = next((ARCHES[p] for p in parts if p in ARCHES), None)
+    if arch is None:
+        return None
+    rest = [p for p in parts if p not in ARCHES and p not in ("Linux", "Darwin", "Windows")
+            and p.rpartition("-")[0] not in PACKAGES]
+    return split[0].split("+")[0], arch, "/".join(rest) or "-"
+
+
+def machine_rows(ledger: Ledger, *, ulp: int = DEFAULT_ULP, source: str = "x86-64",
+                 target: str = "aarch64") -> list[dict[str, Any]]:
+    """Every (case, release, target condition) recorded on both machines: whether the target
+    draws what the source draws in that release, and how far apart when it does not."""
+    rows = []
+    bits: dict = {}
+    for backend in sorted(ledger.files):
+        lf = ledger.files[backend]
+        package = axis_package(lf)
+        if package is None:
+            continue
+        where = {label: got for label in lf.environments
+                 if (got := _arch_split(label, package)) is not None}
+        if not any(arch == target for _, arch, _ in where.values()):
+            continue
+        for case_id, eras in lf.cases.items():
+            era_of = {env: era for era in eras for env in era.environments if env in where}
+            for label, (release, arch, condition) in where.items():
+                if arch != target or label not in era_of:
+                    continue
+                mine = era_of[label]
+                theirs = [(where[o][2], era_of[o], o) for o in era_of
+                          if where[o][:2] == (release, source)]
+                if not theirs:
+                    continue
+                same = [c for c, era, _ in theirs if era is mine]
+                # Compared with, where none agrees: the first x86 condition (AVX2 < AVX512 <
+                # DEFAULT by name), the same one for every case.
+                ref = min(theirs, key=lambda t: (t[0], t[2]))
+                row = {"backend": backend, "package": package, "release": release,
+                       "call": call_name(backend, case_id), "case": case_id,
+                       "condition": condition, "same as": sorted(same), "difference": None,
+                       "bit stream": _bit_stream(lf, package, ref[2], label, bits)}
+                if not same:
+                    row["difference"] = era_difference(ledger, ref[1], mine, ulp=ulp)
+                rows.append(row)
+    return rows
+
+
+def machine_differences(ledger: Ledger, *, ulp: int = DEFAULT_ULP, source: str = "x86-64",
+                        target: str = "aarch64") -> tuple[pd.DataFrame, str]:
+    """x86-64 -> aarch64: one row per (backend, call, aarch64 condition) with a case that
+    draws other values on aarch64 than on x86-64 in the same release; and a one-line tally."""
+    rows = machine_rows(ledger, ulp=ulp, source=source, target=target)
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        groups.setdefault((row["backend"], row["call"], row["condition"]), []).append(row)
+    out = []
+    for (backend, call, condition), group in groups.items():
+        differ = [r for r in group if r["difference"] is not None]
+        if not differ:
+            continue
+        releases = sorted({r["release"] for r in differ}, key=natural_key)
+        worst = combine([r["difference"] for r in differ], ulp=ulp)
+        out.append({"backend": backend, "call": call, f"{target} condition": condition,
+                    "releases": _span(releases),
+                    "cases that differ": f"{len({r['case'] for r in differ})} of "
+                                         f"{len({r['case'] for r in group})}",
+                    "max ULP": worst["max ULP"], "class": worst["class"],
+                    "bit stream": "; ".join(sorted({r["bit stream"] for r in differ}))})
+    frame = pd.DataFrame(out, columns=["backend", "call", f"{target} condition", "releases",
+                                       "cases that differ", "max ULP", "class", "bit stream"])
+    compared = {(r["backend"], r["case"], r["release"], r["condition"]) for r in rows}
+    differing = {(r["backend"], r["case"], r["release"], r["condition"]) for r in rows
+                 if r["difference"] is not None}
+    recorded = sorted({f"{r['package']} {r['release']}" for r in rows}, key=natural_key)
+    tally = (f"{len(compared) - len(differing):,} of {len(compared):,} (case, release, "
+             f"{target} condition) recordings draw what {source} draws in the same release; "
+             f"{len(differing):,} differ. Releases recorded on both: "
+             f"{', '.join(recorded) if recorded else 'none'}.")
+    return frame.sort_values(["backend", "call"]).reset_index(drop=True), tally
+
+
+def machines_markdown(ledger: Ledger, *, ulp: int = DEFAULT_ULP) -> str:
+    """The report's and findings page's "x86-64 -> aarch64" section."""
+    frame, tally = machine_differences(ledger, ulp=ulp)
+    return "\n".join([
+        "Each aarch64 recording (under QEMU, `python -m rngsuite emulate`, docs/emulation.md) "
+        "against the x86-64 recordings of the same release: *aarch64 condition* is torch's "
+        "kernels there (DEFAULT: NEON; SVE256) and any condition a case's label carries "
+        "(no-MKL). *bit stream* says whether the cases that draw the raw words agree between "
+        "the two machines: if they do, only the transform differs.", "", tally, "",
+        frame.to_markdown(index=False) if len(frame) else "No stream differs.", ""])
+
+
 # ------------------------------------------------------------------------------ findings
 def recorded_frame(ledger: Ledger) -> pd.DataFrame:
     """Which releases of each library the ledger has recorded (each label's leading library),
@@ -488,6 +608,7 @@ def findings_markdown(ledger: Ledger, *, ulp: int = DEFAULT_ULP) -> str:
         "`ATEN_CPU_CAPABILITY` = AVX512, AVX2, or the generic DEFAULT, called NO_AVX before "
         "2.9). `a = b ≠ c`: conditions a and b draw the same values, c others.", "",
         conditions.to_markdown(index=False) if len(conditions) else "None recorded.", "",
+        "## x86-64 → aarch64", "", machines_markdown(ledger, ulp=ulp),
         "## Known divergences", "",
         "Where a guarantee people assume does not hold (`suite/data/divergences.toml`); each row's "
         "witness example is run by every verify.", "",
