@@ -29,22 +29,23 @@ def _label(case_id: str, env: dict) -> str:
 
 
 @pytest.mark.parametrize("case_id", [
-    "torch:cpu:bernoulli_(20,p=0.3)@17", "torch.Generator:cpu:bernoulli_(ones(5),0.3)@17",
-    "torch:cpu:dropout(ones(64),0.5)@17", "torch:cpu:feature_alpha_dropout(ones(1,5,2),0.5,"
-                                           "training=True)@17"])
+    "torch:cpu:exponential_(20)@17", "torch.Generator:cpu:exponential_strided(1000)@17",
+    "torch:cpu:Exponential_sample(1.5,(5,))@17", "torch:cpu:multinomial(ones(10),5)@17",
+    "torch:cpu:Categorical_sample(ones(10),())@17"])
 def test_a_vendor_dependent_case_s_label_changes_with_the_vendor(case_id):
-    """Before torch 2.7, with MKL, bernoulli_(p number) and dropout are labelled by vendor."""
+    """Before torch 2.7, with MKL, exponential_ and what draws through it carry the vendor."""
     intel, amd = _label(case_id, _env()), _label(case_id, _env(cpu_vendor="AuthenticAMD"))
     assert intel != amd
     assert intel.endswith("/GenuineIntel") and amd.endswith("/AuthenticAMD")
 
 
 @pytest.mark.parametrize("case_id", [
-    "torch:cpu:rand(5)@17", "torch:cpu:randn(20)@17",
-    "torch.Generator:cpu:bernoulli(full((20,),0.3))@17",  # a tensor of p: torch's own kernel
-    "torch:cpu:exponential_(20)@17"])
+    "torch:cpu:rand(5)@17", "torch:cpu:randn(20)@17", "torch:cpu:bernoulli_(20,p=0.3)@17",
+    "torch:cpu:dropout(ones(64),0.5)@17",
+    "torch:cpu:multinomial(ones(10),20,replacement=True)@17"])
 def test_a_vendor_independent_case_s_label_does_not(case_id):
-    """Cases whose path never reads the vendor keep one label on Intel and AMD."""
+    """Cases whose path never reads the vendor keep one label on Intel and AMD (bernoulli_'s
+    MKL path draws the same masks on both: seen under QEMU, conditions.toml)."""
     assert _label(case_id, _env()) == _label(case_id, _env(cpu_vendor="AuthenticAMD"))
 
 
@@ -52,21 +53,26 @@ def test_a_vendor_independent_case_s_label_does_not(case_id):
                                  _env(torch_mkl=False, machine="aarch64")],
                          ids=["torch-2.7", "torch-2.13", "no-MKL"])
 def test_the_vendor_is_not_in_the_label_where_the_mkl_path_is_gone(env):
-    """From torch 2.7 (pytorch#146174), or without MKL, bernoulli_ does not read the vendor."""
-    case_id = "torch:cpu:bernoulli_(20,p=0.3)@17"
+    """From torch 2.7 (pytorch#146174), or without MKL, exponential_ does not read the vendor."""
+    case_id = "torch:cpu:exponential_(20)@17"
     assert _label(case_id, env) == _label(case_id, {**env, "cpu_vendor": "AuthenticAMD"})
 
 
-def test_exponential_and_what_draws_through_it_are_labelled_by_mkl_before_torch_2_7():
-    """exponential_, and multinomial of one sample or without replacement, carry MKL before 2.7."""
-    for case_id in ("torch:cpu:exponential_(20)@17", "torch:cpu:multinomial(ones(10),5)@17",
+def test_mkl_paths_are_labelled_by_mkl_before_torch_2_7():
+    """bernoulli_ with a number p, dropout, exponential_ and multinomial of one sample or without
+    replacement carry MKL before 2.7, and not from 2.7 on."""
+    for case_id in ("torch:cpu:bernoulli_(20,p=0.3)@17", "torch.Generator:cpu:bernoulli_(ones(5),"
+                    "0.3)@17", "torch:cpu:dropout(ones(64),0.5)@17",
+                    "torch:cpu:feature_alpha_dropout(ones(1,5,2),0.5,training=True)@17",
+                    "torch:cpu:exponential_(20)@17", "torch:cpu:multinomial(ones(10),5)@17",
                     "torch:cpu:multinomial(ones(10),1,replacement=True)@17",
                     "torch:cpu:Categorical_sample(ones(10),())@17"):
         assert _label(case_id, _env()) != _label(case_id, _env(torch_mkl=False)), case_id
         assert _label(case_id, _env(torch="2.7.1")) == \
             _label(case_id, _env(torch="2.7.1", torch_mkl=False)), case_id
     for case_id in ("torch:cpu:multinomial(ones(10),20,replacement=True)@17",
-                    "torch:cpu:Categorical_sample(ones(10),(5,))@17"):
+                    "torch:cpu:Categorical_sample(ones(10),(5,))@17",
+                    "torch.Generator:cpu:bernoulli(full((20,),0.3))@17"):  # a tensor of p
         assert _label(case_id, _env()) == _label(case_id, _env(torch_mkl=False)), case_id
 
 
@@ -109,7 +115,7 @@ def test_doctor_accepts_labels_with_a_condition_s_field():
     env = _env()
     accepted = {prov.label(env, keys) for keys in conditions.possible_keys(b)}
     assert prov.label(env, b.provenance_keys()) in accepted
-    assert prov.label(env, (*b.provenance_keys(), "cpu_vendor")) in accepted
+    assert prov.label(env, (*b.provenance_keys(), "torch_mkl", "cpu_vendor")) in accepted
     assert prov.label(env, (*b.provenance_keys(), "blas")) not in accepted  # NumPy's only
 
 
