@@ -134,7 +134,7 @@ def test_the_emulated_command_chooses_the_cpu_and_the_sysroot(tmp_path, monkeypa
     monkeypatch.setenv("ATEN_CPU_CAPABILITY", "avx2")  # the host's choice must not leak in
     plan = emulate.Plan(tmp_path, "2.4", "2.7", "sve256")
     argv, env = emulate.command(plan, ["verify"])
-    assert argv[0].endswith("qemu-aarch64-static") and argv[-3:] == ["-m", "rngsuite", "verify"]
+    assert argv[0].endswith("qemu-aarch64") and argv[-3:] == ["-m", "rngsuite", "verify"]
     assert env["QEMU_CPU"] == "max,sve-default-vector-length=32"
     assert env["QEMU_LD_PREFIX"] == str(tmp_path / "sysroot")
     assert env["PYTHONPATH"] == str(tmp_path / "site" / "numpy-2.4-torch-2.7")

@@ -6,7 +6,8 @@ What it builds, once, under ``--cache`` (default ``~/.cache/rngsuite/emulate``):
 - ``sysroot/``: Debian bookworm's arm64 Python 3.11 and the libraries it loads, fetched with
   ``apt-get download`` through a private apt configuration (its own package lists, arm64 added
   there only: the host's dpkg and apt state are never touched) and unpacked with ``dpkg -x``;
-- ``qemu/``: Debian's ``qemu-user-static`` for the host, unpacked the same way;
+- ``qemu/``: Debian trixie's ``qemu-user`` (QEMU 10, static binaries) for the host, unpacked
+  the same way (bookworm's QEMU 7.2 crashes loading torch 2.15);
 - ``site/numpy-X-torch-Y/``: PyPI's aarch64 wheels of NumPy, torch and rngsuite's other
   requirements, installed by uv into a folder (``uv pip install --target --python-platform
   aarch64-manylinux_2_28``: uv evaluates the wheels' markers for the target, where pip would
@@ -36,6 +37,10 @@ PACKAGE = Path(__file__).resolve().parent.parent
 DEFAULT_CACHE = Path.home() / ".cache" / "rngsuite" / "emulate"
 #: The Debian release whose arm64 Python is run (its python3.11 matches the wheels' cp311 tag).
 DEBIAN = "bookworm"
+#: The Debian release QEMU comes from: bookworm's QEMU 7.2 crashes loading torch 2.15's aarch64
+#: library (SIGSEGV in torch._C); trixie's `qemu-user` (10.0, static binaries) runs it. A static
+#: binary, it runs on any host.
+QEMU_DEBIAN = "trixie"
 PYTHON = "3.11"
 #: The emulated CPUs: QEMU's ``max`` CPU without SVE, or with 256-bit vectors by default.
 CPUS = {"neon": "max,sve=off", "sve256": "max,sve-default-vector-length=32"}
@@ -64,7 +69,7 @@ class Plan:
 
     @property
     def qemu(self) -> Path:
-        return self.cache / "qemu" / "usr" / "bin" / "qemu-aarch64-static"
+        return self.cache / "qemu" / "usr" / "bin" / "qemu-aarch64"
 
 
 def _run(*args: str, **kwargs) -> subprocess.CompletedProcess:
@@ -91,46 +96,50 @@ def check_host() -> None:
     _needs("dpkg", "it unpacks Debian's packages with dpkg -x")
 
 
-def _apt_options(cache: Path) -> list[str]:
-    """A private apt: its own lists and cache under ``cache``, arm64 beside the host's arch."""
-    host = _run("dpkg", "--print-architecture").stdout.strip()
-    sources = cache / "apt" / "sources.list"
-    return ["-o", f"Dir::State::Lists={cache / 'apt' / 'lists'}",
-            "-o", "Dir::State::status=/dev/null",
-            "-o", f"Dir::Cache={cache / 'apt'}",
-            "-o", f"Dir::Etc::SourceList={sources}", "-o", "Dir::Etc::SourceParts=/dev/null",
-            "-o", f"APT::Architectures::={host}", "-o", "APT::Architectures::=arm64",
-            "-o", "Debug::NoLocking=1", "-o", "APT::Sandbox::User=root"]
+def _apt(folder: Path, suite: str, archs: list[str]) -> list[str]:
+    """A private apt in ``folder``: its own lists and cache, one Debian suite, these
+    architectures; the host's dpkg and apt state are never read or written."""
+    (folder / "lists" / "partial").mkdir(parents=True, exist_ok=True)
+    (folder / "archives" / "partial").mkdir(parents=True, exist_ok=True)
+    keyring = "/usr/share/keyrings/debian-archive-keyring.gpg"
+    signed = f" signed-by={keyring}" if Path(keyring).exists() else ""
+    (folder / "sources.list").write_text(
+        f"deb [arch={','.join(archs)}{signed}] http://deb.debian.org/debian {suite} main\n")
+    options = ["-o", f"Dir::State::Lists={folder / 'lists'}", "-o", "Dir::State::status=/dev/null",
+               "-o", f"Dir::Cache={folder}", "-o", f"Dir::Etc::SourceList={folder / 'sources.list'}",
+               "-o", "Dir::Etc::SourceParts=/dev/null", "-o", "Debug::NoLocking=1",
+               "-o", "APT::Sandbox::User=root"]
+    options += [x for arch in archs for x in ("-o", f"APT::Architectures::={arch}")]
+    _run("apt-get", *options, "update")
+    return options
 
 
 def build_sysroot(cache: Path) -> None:
-    """Debian's arm64 Python and qemu-user-static, unpacked under ``cache``: once."""
+    """Debian's arm64 Python and QEMU, unpacked under ``cache``: once."""
     done = cache / "sysroot" / f"usr/bin/python{PYTHON}"
-    if done.exists() and (cache / "qemu/usr/bin/qemu-aarch64-static").exists():
+    if done.exists() and (cache / "qemu/usr/bin/qemu-aarch64").exists():
         return
     check_host()
-    apt = cache / "apt"
-    (apt / "lists" / "partial").mkdir(parents=True, exist_ok=True)
-    (apt / "archives" / "partial").mkdir(parents=True, exist_ok=True)
-    keyring = "/usr/share/keyrings/debian-archive-keyring.gpg"
-    signed = f" signed-by={keyring}" if Path(keyring).exists() else ""
     host = _run("dpkg", "--print-architecture").stdout.strip()
-    (apt / "sources.list").write_text(
-        f"deb [arch={host},arm64{signed}] http://deb.debian.org/debian {DEBIAN} main\n")
-    options = _apt_options(cache)
-    _run("apt-get", *options, "update")
-    depends = _run("apt-cache", *options, "depends", "--recurse", "--no-recommends",
-                   "--no-suggests", "--no-conflicts", "--no-breaks", "--no-replaces",
-                   "--no-enhances", "--no-pre-depends", *[f"{p}:arm64" for p in ROOTS]).stdout
-    packages = sorted({line.strip() for line in depends.splitlines()
-                       if line.strip().endswith(":arm64") and not line.startswith(" ")
-                       and line.split(":")[0] not in NOT_NEEDED})
     debs = cache / "debs"
     debs.mkdir(parents=True, exist_ok=True)
-    _run("apt-get", *options, "download", *packages, f"qemu-user-static:{host}", cwd=debs)
-    for deb in sorted(debs.glob("*.deb")):
-        target = cache / ("qemu" if deb.name.startswith("qemu-user-static_") else "sysroot")
-        _run("dpkg", "-x", str(deb), str(target))
+    if not done.exists():
+        options = _apt(cache / "apt", DEBIAN, [host, "arm64"])
+        depends = _run("apt-cache", *options, "depends", "--recurse", "--no-recommends",
+                       "--no-suggests", "--no-conflicts", "--no-breaks", "--no-replaces",
+                       "--no-enhances", "--no-pre-depends",
+                       *[f"{p}:arm64" for p in ROOTS]).stdout
+        packages = sorted({line.strip() for line in depends.splitlines()
+                           if line.strip().endswith(":arm64") and not line.startswith(" ")
+                           and line.split(":")[0] not in NOT_NEEDED})
+        _run("apt-get", *options, "download", *packages, cwd=debs)
+        for deb in sorted(debs.glob("*_arm64.deb")):
+            _run("dpkg", "-x", str(deb), str(cache / "sysroot"))
+    if not (cache / "qemu/usr/bin/qemu-aarch64").exists():
+        options = _apt(cache / "apt-qemu", QEMU_DEBIAN, [host])
+        _run("apt-get", *options, "download", f"qemu-user:{host}", cwd=debs)
+        for deb in sorted(debs.glob("qemu-user_*.deb")):
+            _run("dpkg", "-x", str(deb), str(cache / "qemu"))
     if not done.exists():
         raise CannotRun(f"the arm64 python{PYTHON} is not in {cache / 'sysroot'} after unpacking")
 
