@@ -70,7 +70,14 @@ def test_mkl_paths_are_labelled_by_mkl_before_torch_2_7():
         assert _label(case_id, _env()) != _label(case_id, _env(torch_mkl=False)), case_id
         assert _label(case_id, _env(torch="2.7.1")) == \
             _label(case_id, _env(torch="2.7.1", torch_mkl=False)), case_id
+    for case_id in ("torch.compile[aot_eager]:cpu:dropout(ones(64),0.5)@17",
+                    "torch.compile[inductor,fallback_random]:cpu:exponential_(20)@17",
+                    "torch.Generator:cpu:WeightedRandomSampler(arange(1000),100,"
+                    "replacement=False)@17"):
+        assert _label(case_id, _env()) != _label(case_id, _env(torch_mkl=False)), case_id
     for case_id in ("torch:cpu:multinomial(ones(10),20,replacement=True)@17",
+                    "torch.compile[inductor]:cpu:dropout(ones(64),0.5)@17",  # its own kernels
+                    "torch.Generator:cpu:WeightedRandomSampler([0.1,0.2,0.3,0.4],5)@17",
                     "torch:cpu:Categorical_sample(ones(10),(5,))@17",
                     "torch.Generator:cpu:bernoulli(full((20,),0.3))@17"):  # a tensor of p
         assert _label(case_id, _env()) == _label(case_id, _env(torch_mkl=False)), case_id

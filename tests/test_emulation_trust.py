@@ -43,7 +43,10 @@ def _integer(ledger: Ledger, backend: str, case_id: str) -> bool:
 def test_every_integer_stream_recorded_on_aarch64_is_x86_64_s(ledger, compared):
     """Integer draws (bit streams, randint, randperm, shuffles...) are the same on both machines:
     an emulator that got an integer instruction wrong would show here."""
-    integer = [r for r in compared if _integer(ledger, r["backend"], r["case"])]
+    # (Where a case's label carries a condition -- MKL on x86-64, none on aarch64 -- the two
+    # machines run other code: those are findings, not emulation's doing.)
+    integer = [r for r in compared if not r["conditioned"]
+               and _integer(ledger, r["backend"], r["case"])]
     differ = [f"{r['case']} ({r['release']}, {r['condition']})" for r in integer
               if r["difference"] is not None]
     assert len(integer) >= 1000, f"only {len(integer)} integer recordings compared"

@@ -42,9 +42,11 @@ def _p_is_a_number(call: Call) -> bool:
 
 def _one_sample_or_without_replacement(call: Call) -> bool:
     kwargs = dict(call.kwargs)
-    if call.name == "multinomial":  # multinomial(input, num_samples, replacement=False)
+    if call.name in ("multinomial", "WeightedRandomSampler"):
+        # multinomial(input, num_samples, replacement=False); the sampler's replacement=True
         n = call.args[1] if len(call.args) > 1 else kwargs.get("num_samples")
-        replacement = call.args[2] if len(call.args) > 2 else kwargs.get("replacement", False)
+        default = call.name == "WeightedRandomSampler"
+        replacement = call.args[2] if len(call.args) > 2 else kwargs.get("replacement", default)
         return not replacement or n == 1
     # A distribution's sample(shape): multinomial(probs, numel(shape), replacement=True).
     shape = call.args[-1] if call.args else kwargs.get("sample_shape", ())

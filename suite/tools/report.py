@@ -13,7 +13,9 @@ from typing import Any, Iterable
 import functools
 import pandas as pd
 
+from rngsuite.checks import conditions
 from rngsuite.core import provenance as prov
+from rngsuite.core.catalog import parse_case
 from rngsuite.core.compare import DEFAULT_ULP, compare
 from rngsuite.core.ledger import Ledger
 from rngsuite.core.provenance import natural_key
@@ -470,6 +472,11 @@ def machine_rows(ledger: Ledger, *, ulp: int = DEFAULT_ULP, source: str = "x86-6
                 row = {"backend": backend, "package": package, "release": release,
                        "call": call_name(backend, case_id), "case": case_id,
                        "condition": condition, "same as": sorted(same), "difference": None,
+                       # A condition of conditions.toml in the label (MKL on x86-64, none on
+                       # aarch64): the machines run other code, not the same code differently.
+                       "conditioned": bool(conditions.extra_fields(
+                           parse_case(case_id), lf.environments[label],
+                           device=lf.environments[label].get("device") or "cpu")),
                        "bit stream": _bit_stream(lf, package, ref[2], label, bits)}
                 if not same:
                     row["difference"] = era_difference(ledger, ref[1], mine, ulp=ulp)
