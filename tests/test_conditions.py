@@ -127,10 +127,13 @@ def test_doctor_accepts_labels_with_a_condition_s_field():
 
 
 def test_provenance_says_emulated_where_cpuinfo_is_the_host_s(monkeypatch):
-    """Under QEMU user mode /proc/cpuinfo is the x86 host's: the record says so."""
+    """Under QEMU user mode /proc/cpuinfo is the x86 host's (QEMU 7) or QEMU's own (implementer
+    0x00, QEMU 8 on): the record says the CPU was emulated."""
     monkeypatch.setattr(prov.platform, "machine", lambda: "aarch64")
     monkeypatch.setattr(prov, "_cpuinfo", lambda: {"vendor_id": "AuthenticAMD",
                                                    "model name": "AMD EPYC"})
+    assert prov.emulated() and prov.cpu_vendor() == "emulated"
+    monkeypatch.setattr(prov, "_cpuinfo", lambda: {"CPU implementer": "0x00"})  # QEMU 8 on
     assert prov.emulated() and prov.cpu_vendor() == "emulated"
     monkeypatch.setattr(prov, "_cpuinfo", lambda: {"CPU implementer": "0x41"})
     assert not prov.emulated() and prov.cpu_vendor() == "ARM"

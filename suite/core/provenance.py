@@ -41,9 +41,12 @@ def _cpuinfo() -> dict[str, str]:
 
 def emulated(info: dict[str, str] | None = None) -> bool:
     """Whether this process runs under user-mode emulation (QEMU): /proc/cpuinfo is then the
-    host's, an x86 CPU's ``vendor_id`` under another machine name."""
+    host's (an x86 CPU's ``vendor_id`` under another machine name: QEMU 7), or QEMU's own,
+    whose ARM "CPU implementer" is 0x00, the code ARM reserves for software (QEMU 8 on)."""
     info = _cpuinfo() if info is None else info
-    return platform.machine() not in ("x86_64", "AMD64", "i686") and "vendor_id" in info
+    if platform.machine() in ("x86_64", "AMD64", "i686"):
+        return False
+    return "vendor_id" in info or info.get("CPU implementer", "").lower() == "0x00"
 
 
 #: ARM's "CPU implementer" codes (/proc/cpuinfo, the MIDR register) that name a vendor.
@@ -160,8 +163,8 @@ def environment(device: str = "cpu") -> dict[str, Any]:
         "os": platform.platform(),
         "machine": platform.machine(),
         # Under QEMU /proc/cpuinfo describes the host: say what is emulated instead.
-        "cpu": (f"QEMU {os.environ.get('QEMU_CPU', 'max')} on {info.get('model name')}"
-                if emulated(info) else info.get("model name") or platform.processor() or None),
+        "cpu": (f"QEMU {os.environ.get('QEMU_CPU', 'max')}" if emulated(info)
+                else info.get("model name") or platform.processor() or None),
         # Conditions only some cases' streams depend on (checks/conditions.py, conditions.toml).
         "cpu_vendor": cpu_vendor(),
         "torch_mkl": None,
