@@ -18,6 +18,8 @@ from hypothesis import given, strategies as st
 
 from rngsuite.reference import torch_cuda
 
+pytest.importorskip("torch", reason="torch is not installed")
+
 SEEDS = st.one_of(st.sampled_from([0, 1, 17, 2**32 - 1, 2**32, 2**63, 2**64 - 1]),
                   st.integers(0, 2**64 - 1))
 SIZES = st.one_of(st.integers(0, 40), st.sampled_from([255, 256, 257, 4097, 300_000]))

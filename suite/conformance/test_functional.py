@@ -10,6 +10,8 @@ from rngsuite.core.catalog import parse_call
 from rngsuite.pytest_plugin import assertions as ph
 from rngsuite.pytest_plugin import strategies as hh
 
+pytest.importorskip("torch", reason="torch is not installed")
+
 SAMPLERS = st.sampled_from(["rand", "randn"])
 
 

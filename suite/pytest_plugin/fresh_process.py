@@ -22,6 +22,8 @@ import subprocess
 import sys
 from typing import Any, BinaryIO
 
+from rngsuite.core.provenance import emulated
+
 _LENGTH = struct.Struct("<Q")
 
 
@@ -44,6 +46,12 @@ def shared(devices: tuple[str, ...] = ("cpu",)) -> "FreshProcess":
     """The run's one child process, started at first use (with the backends of ``devices``
     ready) and stopped when the run ends."""
     global _SHARED
+    if emulated():
+        # The host kernel cannot start the emulated interpreter without binfmt_misc (which
+        # would change the host): every restore in a fresh process is skipped there.
+        import pytest
+
+        pytest.skip("restoring in a fresh process is not run under QEMU user-mode emulation")
     if _SHARED is None or _SHARED.proc.poll() is not None:
         _SHARED = FreshProcess(devices)
         atexit.register(_SHARED.close)

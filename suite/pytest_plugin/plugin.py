@@ -185,14 +185,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     # under xdist: every worker collects every test, and a child per worker would compete
     # with the workers for the cores; there it starts at its first use.
     config = session.config
-    if prov.emulated():
-        # Under QEMU user mode a child Python cannot be started (the host kernel cannot run
-        # the emulated interpreter without binfmt_misc, which would change the host).
-        for item in session.items:
-            if item.get_closest_marker("fresh_process"):
-                item.add_marker(pytest.mark.skip(
-                    reason="restoring in a fresh process is not run under QEMU user-mode "
-                           "emulation"))
+    # (Under QEMU user mode there is no child process: fresh_process.shared skips its tests.)
     wanted = any(item.get_closest_marker("fresh_process") for item in session.items) \
         and not prov.emulated()
     if wanted and not hasattr(config, "workerinput") and not config.option.collectonly:
