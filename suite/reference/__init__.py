@@ -60,6 +60,11 @@ class Model:
     #: A model whose live side costs far more than its draws (compiling) runs in that tier
     #: only (``python -m rngsuite verify --compiled``); None: in every verify.
     tier: str | None = None
+    #: The catalog cases whose recorded values the model gives, for checking a ledger's
+    #: recordings (another machine's, say) without the library: a regular expression over a
+    #: case's call, its size the group ``n`` (``randn\((?P<n>\d+)\)``), seeded with the case's
+    #: seed and drawn as ``model(seed, n)``; None where no catalog case is a plain draw of it.
+    cases: str | None = None
 
 
 def within(expected: np.ndarray, got: np.ndarray, tolerance: float) -> np.ndarray:

@@ -11,7 +11,11 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 import functools
+import re
+
+import numpy as np
 import pandas as pd
+from packaging.specifiers import SpecifierSet
 
 from rngsuite.checks import conditions
 from rngsuite.core import provenance as prov
@@ -20,6 +24,7 @@ from rngsuite.core.compare import DEFAULT_ULP, compare
 from rngsuite.core.ledger import Ledger
 from rngsuite.core.provenance import natural_key
 from rngsuite.core.store import Era, EraFile
+from rngsuite.reference import models
 
 #: The libraries whose releases label environments, in the order the findings list them.
 PACKAGES = ("numpy", "torch", "pandas", "python")
@@ -518,6 +523,53 @@ def machine_differences(ledger: Ledger, *, ulp: int = DEFAULT_ULP, source: str =
     return frame.sort_values(["backend", "call"]).reset_index(drop=True), tally
 
 
+def model_rows(ledger: Ledger, *, machine: str = "aarch64") -> pd.DataFrame:
+    """Whether each reference model that names its catalog cases (``Model.cases``) gives the
+    values recorded on ``machine``: per model and CPU capability, the releases, how many
+    recordings were compared and how many the model gives bit for bit."""
+    tally: dict[tuple[str, str], dict[str, Any]] = {}
+    for model in models():
+        if model.cases is None:
+            continue
+        pattern = re.compile(model.cases)
+        for backend, lf in ledger.files.items():
+            if not backend.startswith(model.library) or "compile" in backend \
+                    or not backend.endswith(f":{model.device}"):
+                continue
+            for case_id, eras in lf.cases.items():
+                seed = case_id.rpartition("@")[2]
+                match = pattern.fullmatch(call_body(backend, case_id))
+                if match is None or not seed.isdigit():
+                    continue
+                want = None
+                for era in eras:
+                    for label in era.environments:
+                        got = _arch_split(label, model.library)
+                        if got is None or got[1] != machine or \
+                                prov.release(got[0]) not in SpecifierSet(model.versions):
+                            continue
+                        if want is None:
+                            want = np.asarray(model.model(int(seed), int(match["n"]))).ravel()
+                        values = ledger.full(era.values[0]).ravel()
+                        same = values.shape == want.shape and np.array_equal(
+                            values.astype(want.dtype), want)
+                        row = tally.setdefault((model.name, got[2].split("/")[0]), {
+                            "releases": set(), "compared": 0, "agree": 0,
+                            "modelled": ", ".join(model.capabilities) or "all"})
+                        row["releases"].add(got[0])
+                        row["compared"] += 1
+                        row["agree"] += int(same)
+    out = [{"model": name, f"{machine} kernels": capability,
+            "capabilities it models": row["modelled"],
+            "releases": _span(sorted(row["releases"], key=natural_key)),
+            "recordings compared": row["compared"],
+            "holds": "yes" if row["agree"] == row["compared"] else
+                     f"no ({row['compared'] - row['agree']} differ)"}
+           for (name, capability), row in sorted(tally.items())]
+    return pd.DataFrame(out, columns=["model", f"{machine} kernels", "capabilities it models",
+                                      "releases", "recordings compared", "holds"])
+
+
 def machines_markdown(ledger: Ledger, *, ulp: int = DEFAULT_ULP) -> str:
     """The report's and findings page's "x86-64 -> aarch64" section."""
     frame, tally = machine_differences(ledger, ulp=ulp)
@@ -527,7 +579,12 @@ def machines_markdown(ledger: Ledger, *, ulp: int = DEFAULT_ULP) -> str:
         "kernels there (DEFAULT: NEON; SVE256) and any condition a case's label carries "
         "(no-MKL). *bit stream* says whether the cases that draw the raw words agree between "
         "the two machines: if they do, only the transform differs.", "", tally, "",
-        frame.to_markdown(index=False) if len(frame) else "No stream differs.", ""])
+        frame.to_markdown(index=False) if len(frame) else "No stream differs.", "",
+        "The reference models (`suite/reference/`), computed here, against the aarch64 "
+        "recordings of the catalog cases they draw: where a model holds, the emulated values "
+        "are what the modelled algorithm computes (docs/emulation.md).", "",
+        held.to_markdown(index=False) if len(held := model_rows(ledger)) else
+        "No aarch64 recording of a modelled case.", ""])
 
 
 # ------------------------------------------------------------------------------ findings
