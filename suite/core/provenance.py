@@ -87,6 +87,23 @@ def numpy_blas() -> str | None:
     return None
 
 
+def torch_blas(torch: Any) -> str | None:
+    """torch's own BLAS/LAPACK: the OpenBLAS its aarch64 wheels bundle and the kernels it chose
+    for this CPU (``openblas-0.3.28-neoversev1``, threadpoolctl), else ``mkl`` where torch was
+    built with MKL (linked into libtorch_cpu, where threadpoolctl cannot see it)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    here = os.path.dirname(os.path.dirname(torch.__file__))
+    for pool in threadpool_info():
+        path = str(pool.get("filepath", ""))
+        if pool.get("user_api") == "blas" and path.startswith(here) and "torch" in path:
+            parts = [pool.get("internal_api"), pool.get("version"), pool.get("architecture")]
+            return "-".join(str(p) for p in parts if p)
+    return "mkl" if torch.backends.mkl.is_available() else None
+
+
 def isa_level() -> str:
     """The CPU's instruction-set level (``x86-64-v4``), or the machine name elsewhere."""
     machine = platform.machine()
@@ -168,6 +185,7 @@ def environment(device: str = "cpu") -> dict[str, Any]:
         # Conditions only some cases' streams depend on (checks/conditions.py, conditions.toml).
         "cpu_vendor": cpu_vendor(),
         "torch_mkl": None,
+        "torch_blas": None,
         "blas": numpy_blas(),
         "isa": isa_level(),
         "device": device,
@@ -187,6 +205,7 @@ def environment(device: str = "cpu") -> dict[str, Any]:
         env["cuda"] = torch.version.cuda
         env["torch_cpu_capability"] = _torch_cpu_capability(torch)
         env["torch_mkl"] = bool(torch.backends.mkl.is_available())
+        env["torch_blas"] = torch_blas(torch)
         if device.startswith("cuda") and torch.cuda.is_available():
             props = torch.cuda.get_device_properties(torch.device(device))
             env["gpu"] = props.name
@@ -217,7 +236,7 @@ def cxx_compiler() -> str | None:
 
 
 #: Fields a row of conditions.toml may add to the label of the cases it matches.
-CONDITION_FIELDS = ("cpu_vendor", "torch_mkl", "blas")
+CONDITION_FIELDS = ("cpu_vendor", "torch_mkl", "torch_blas", "blas")
 
 
 def label(env: dict[str, Any], keys: Iterable[str]) -> str:
