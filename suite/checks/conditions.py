@@ -127,12 +127,21 @@ def rows() -> tuple[Row, ...]:
         return ()
 
 
+@functools.lru_cache(maxsize=None)
+def _rows_for(backend: str, device: str) -> tuple[Row, ...]:
+    # Every case is labelled through here: the backend globs are matched once per backend.
+    return tuple(r for r in rows() if match_backend(r.backends, backend, device))
+
+
 def extra_fields(case: Any, env: dict[str, Any], *, table: Iterable[Row] | None = None,
                  device: str = "cpu") -> tuple[str, ...]:
     """The fields beyond the backend's that this case's stream depends on here, in row order."""
+    candidates = _rows_for(case.backend, device) if table is None else table
+    names = {step.name for step in getattr(case, "steps", ())}
     out: list[str] = []
-    for row in rows() if table is None else table:
-        if row.field not in out and row.matches(case, device) and row.holds(env):
+    for row in candidates:
+        if row.field not in out and names & row.calls and row.matches(case, device) \
+                and row.holds(env):
             out.append(row.field)
     return tuple(out)
 

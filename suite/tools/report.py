@@ -462,6 +462,7 @@ def machine_rows(ledger: Ledger, *, ulp: int = DEFAULT_ULP, source: str = "x86-6
             continue
         for case_id, eras in lf.cases.items():
             era_of = {env: era for era in eras for env in era.environments if env in where}
+            case = None
             for label, (release, arch, condition) in where.items():
                 if arch != target or label not in era_of:
                     continue
@@ -480,7 +481,7 @@ def machine_rows(ledger: Ledger, *, ulp: int = DEFAULT_ULP, source: str = "x86-6
                        # A condition of conditions.toml in the label (MKL on x86-64, none on
                        # aarch64): the machines run other code, not the same code differently.
                        "conditioned": bool(conditions.extra_fields(
-                           parse_case(case_id), lf.environments[label],
+                           case := case or parse_case(case_id), lf.environments[label],
                            device=lf.environments[label].get("device") or "cpu")),
                        "bit stream": _bit_stream(lf, package, ref[2], label, bits)}
                 if not same:
