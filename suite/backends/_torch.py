@@ -14,7 +14,7 @@ import numpy as np
 from rngsuite.backends.base import Adapter, CallSpec
 from rngsuite.core.catalog import Call, DType, Make
 from rngsuite.core.compare import np_dtype
-from rngsuite.core.provenance import emulated
+from rngsuite.core.provenance import NO_WORKERS_EMULATED, emulated
 
 
 def torch_module() -> Any:
@@ -593,8 +593,7 @@ class TorchAdapter(Adapter):
         if reason is None:
             reason = self._absent(call.name)
         if reason is None and call.name in WORKER_CALLS and emulated():
-            reason = (f"{call.name}: DataLoader worker processes are not started under QEMU "
-                      "user-mode emulation (a forked worker hangs there)")
+            reason = f"{call.name}: {NO_WORKERS_EMULATED}"
         return reason
 
     @functools.lru_cache(maxsize=None)

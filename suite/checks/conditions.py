@@ -74,14 +74,16 @@ class Row:
     note: str
     source: str
 
-    def matches(self, case: Any, device: str = "cpu") -> bool:
-        """Whether the case makes a call this row is about (its releases aside)."""
-        if not match_backend(self.backends, case.backend, device):
-            return False
+    def takes(self, case: Any) -> bool:
+        """Whether the case makes a call this row is about, with the arguments it names."""
         test = WHERE[self.where] if self.where else None
         # (A deep case has one call and no steps: its streams are not split by conditions.)
         return any(step.name in self.calls and (test is None or test(step))
                    for step in getattr(case, "steps", ()))
+
+    def matches(self, case: Any, device: str = "cpu") -> bool:
+        """Whether the row is about this case on its backend (its releases aside)."""
+        return match_backend(self.backends, case.backend, device) and self.takes(case)
 
     def holds(self, env: dict[str, Any]) -> bool:
         """Whether the running environment is one where the field decides the path."""
@@ -136,12 +138,11 @@ def _rows_for(backend: str, device: str) -> tuple[Row, ...]:
 def extra_fields(case: Any, env: dict[str, Any], *, table: Iterable[Row] | None = None,
                  device: str = "cpu") -> tuple[str, ...]:
     """The fields beyond the backend's that this case's stream depends on here, in row order."""
-    candidates = _rows_for(case.backend, device) if table is None else table
-    names = {step.name for step in getattr(case, "steps", ())}
+    candidates = _rows_for(case.backend, device) if table is None else \
+        [row for row in table if match_backend(row.backends, case.backend, device)]
     out: list[str] = []
     for row in candidates:
-        if row.field not in out and names & row.calls and row.matches(case, device) \
-                and row.holds(env):
+        if row.field not in out and row.takes(case) and row.holds(env):
             out.append(row.field)
     return tuple(out)
 

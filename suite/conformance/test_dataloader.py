@@ -11,7 +11,7 @@ import random
 import numpy as np
 import pytest
 
-from rngsuite.core.provenance import emulated
+from rngsuite.core.provenance import NO_WORKERS_EMULATED, emulated
 
 torch = pytest.importorskip("torch", reason="torch is not installed")
 from torch.utils.data import DataLoader, Dataset  # noqa: E402
@@ -35,7 +35,7 @@ class _Draws(Dataset):
 def _no_workers_under_emulation(workers: int) -> None:
     # QEMU user mode hangs in a forked worker (seen with torch 2.7 on aarch64).
     if workers and emulated():
-        pytest.skip("DataLoader workers are not started under QEMU user-mode emulation")
+        pytest.skip(NO_WORKERS_EMULATED)
 
 
 def _load(seed: int, workers: int) -> np.ndarray:

@@ -39,12 +39,21 @@ def _cpuinfo() -> dict[str, str]:
     return info
 
 
+#: What platform.machine() says on x86 (Linux/macOS, Windows, 32-bit).
+X86_MACHINES = ("x86_64", "AMD64", "i686")
+
+#: Why DataLoader worker processes are not started under emulation (the catalog's worker cases
+#: and the DataLoader properties say it alike).
+NO_WORKERS_EMULATED = ("DataLoader worker processes are not started under QEMU user-mode "
+                       "emulation (a forked worker hangs there)")
+
+
 def emulated(info: dict[str, str] | None = None) -> bool:
     """Whether this process runs under user-mode emulation (QEMU): /proc/cpuinfo is then the
     host's (an x86 CPU's ``vendor_id`` under another machine name: QEMU 7), or QEMU's own,
     whose ARM "CPU implementer" is 0x00, the code ARM reserves for software (QEMU 8 on)."""
     info = _cpuinfo() if info is None else info
-    if platform.machine() in ("x86_64", "AMD64", "i686"):
+    if platform.machine() in X86_MACHINES:
         return False
     return "vendor_id" in info or info.get("CPU implementer", "").lower() == "0x00"
 
@@ -67,41 +76,36 @@ def cpu_vendor() -> str | None:
     return _ARM_IMPLEMENTERS.get(code, f"implementer-{code}" if code else None)
 
 
-def numpy_blas() -> str | None:
-    """NumPy's BLAS/LAPACK and the kernels it chose for this CPU, ``openblas-0.3.31-Haswell``
-    (threadpoolctl reads it from the loaded library); None where it cannot tell."""
+def _blas(where: Any) -> str | None:
+    """The first loaded BLAS library whose path ``where`` accepts, as
+    ``internal_api-version-architecture`` (threadpoolctl reads it from the library)."""
     try:
         from threadpoolctl import threadpool_info
     except ImportError:
         return None
-    here = os.path.dirname(os.path.dirname(np.__file__))
     for pool in threadpool_info():
-        if pool.get("user_api") == "blas" and str(pool.get("filepath", "")).startswith(here) \
-                and "numpy" in str(pool.get("filepath", "")):
-            parts = [pool.get("internal_api"), pool.get("version"), pool.get("architecture")]
-            return "-".join(str(p) for p in parts if p)
-    for pool in threadpool_info():  # NumPy linked to a system BLAS (a distribution's build)
-        if pool.get("user_api") == "blas":
+        if pool.get("user_api") == "blas" and where(str(pool.get("filepath", ""))):
             parts = [pool.get("internal_api"), pool.get("version"), pool.get("architecture")]
             return "-".join(str(p) for p in parts if p)
     return None
 
 
+def numpy_blas() -> str | None:
+    """NumPy's BLAS/LAPACK and the kernels it chose for this CPU, ``openblas-0.3.31-Haswell``;
+    None where it cannot tell."""
+    here = os.path.dirname(os.path.dirname(np.__file__))
+    return (_blas(lambda path: path.startswith(here) and "numpy" in path)
+            # NumPy linked to a system BLAS (a distribution's build)
+            or _blas(lambda path: True))
+
+
 def torch_blas(torch: Any) -> str | None:
     """torch's own BLAS/LAPACK: the OpenBLAS its aarch64 wheels bundle and the kernels it chose
-    for this CPU (``openblas-0.3.28-neoversev1``, threadpoolctl), else ``mkl`` where torch was
-    built with MKL (linked into libtorch_cpu, where threadpoolctl cannot see it)."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return None
+    for this CPU (``openblas-0.3.25-armv8sve``), else ``mkl`` where torch was built with MKL
+    (linked into libtorch_cpu, where threadpoolctl cannot see it)."""
     here = os.path.dirname(os.path.dirname(torch.__file__))
-    for pool in threadpool_info():
-        path = str(pool.get("filepath", ""))
-        if pool.get("user_api") == "blas" and path.startswith(here) and "torch" in path:
-            parts = [pool.get("internal_api"), pool.get("version"), pool.get("architecture")]
-            return "-".join(str(p) for p in parts if p)
-    return "mkl" if torch.backends.mkl.is_available() else None
+    return (_blas(lambda path: path.startswith(here) and "torch" in path)
+            or ("mkl" if torch.backends.mkl.is_available() else None))
 
 
 def isa_level() -> str:
@@ -109,7 +113,7 @@ def isa_level() -> str:
     machine = platform.machine()
     info = _cpuinfo()
     flags = set(info.get("flags", "").split())
-    if machine in ("x86_64", "AMD64") and flags:
+    if machine in X86_MACHINES and flags:
         for level, needed in _X86_LEVELS:
             if needed <= flags:
                 return level
@@ -129,7 +133,7 @@ def capability_problem() -> str | None:
     import importlib.util
     import os
 
-    if platform.machine() not in ("x86_64", "AMD64") or importlib.util.find_spec("torch") is None:
+    if platform.machine() not in X86_MACHINES or importlib.util.find_spec("torch") is None:
         return None
     flags = set(_cpuinfo().get("flags", "").split())
     if not flags:

@@ -172,7 +172,7 @@ def build_site(plan: Plan) -> None:
     """PyPI's aarch64 wheels for the pair, installed into ``plan.site`` by uv: once."""
     if (plan.site / ".complete").exists():
         return
-    uv = shutil.which("uv") or _needs("uv", "pip install uv: it installs aarch64 wheels")
+    uv = _needs("uv", "pip install uv: it installs aarch64 wheels")
     pins = [f"numpy{_pin(plan.numpy)}"]
     if plan.torch is not None:
         pins.append(f"torch{_pin(plan.torch)}")
