@@ -332,7 +332,7 @@ def _deep(args: argparse.Namespace) -> int:
     failed, runnable = 0, 0
     for case in cases:
         backend = backends.get(case.backend)
-        reason = backend.unavailable() if backend else f"unknown backend {case.backend!r}"
+        reason = deep.absent(case, backend) if backend else f"unknown backend {case.backend!r}"
         if reason:
             print(f"skipped {case.id}: {reason}")
             continue

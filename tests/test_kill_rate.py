@@ -75,6 +75,11 @@ KILL_TABLE = {
         ("test_fork_restores_the_global_state[torch:cpu-returns]",
          "test_fork_restores_the_global_state[torch:cpu-raises]"),
         ("fork: torch:cpu: state not restored on exit",)),
+    # --- a change in a rare branch only (numpy#31238): the long draws see it --------------
+    "numpy_binomial_rare_branch": Fault(
+        ("numpy.default_rng:binomial(*",), "golden or deep_stream",
+        ("test_deep_stream[numpy.default_rng:binomial(100,0.5,{n})(10**6)@17]",),
+        ("first difference in values",)),
     # --- continuation and checkpoints ------------------------------------------------------
     "torch_rand_restarts": Fault(
         ("torch*:cpu:rand(5)@17",), "draws_continue",
@@ -231,3 +236,12 @@ def test_without_faults_every_selection_passes():
     result = verify(cases, select)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert not failed_tests(result.stdout)
+
+
+def test_the_rare_branch_fault_needs_the_long_draws():
+    """The same rare-branch fault passes every short case of binomial: without the long draws
+    (deep cases deselected) nothing catches it, which is why they run in every verify."""
+    result = verify(("numpy.default_rng:binomial(*",), "golden and not deep_stream",
+                    "numpy_binomial_rare_branch")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "passed" in result.stdout and not failed_tests(result.stdout)

@@ -27,7 +27,9 @@ catalog case is (:mod:`rngsuite.checks.verdict`, :mod:`rngsuite.checks.recording
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import zlib
 import shlex
 import struct
 import sys
@@ -41,9 +43,9 @@ from rngsuite.checks.engine import record_command
 from rngsuite.checks.verdict import Verdict, judge, reproduce_line
 from rngsuite.core.progress import Bar
 from rngsuite.core import provenance as prov
-from rngsuite.core.catalog import DeepCase
-from rngsuite.core.compare import canonical_bytes
-from rngsuite.core.ledger import ALGORITHMS, DEEP, DIGEST, HEAD, Digest, Ledger
+from rngsuite.core.catalog import SAMPLER_CHUNK, Case, DeepCase
+from rngsuite.core.compare import canonical_bytes, np_dtype, ulp_distances
+from rngsuite.core.ledger import ALGORITHMS, BLOCK, DEEP, DIGEST, HEAD, Digest, Ledger
 from rngsuite.reference.mt19937 import MTState, advance as mt_advance
 
 #: Values per chunk: 512 KiB of uint64, so a chunk is hashed while it is still in cache.
@@ -215,11 +217,36 @@ class _TorchStream(Stream):
                                torch.frombuffer(bytearray(new), dtype=torch.uint8))
 
 
+class _CallStream(Stream):
+    """A long draw of a catalog call (``binomial(100,0.5,{n})``) on any backend, through the
+    backend protocol: ``open`` once, then ``run`` the call for ``n`` values again and again."""
+
+    def __init__(self, backend: Any, case: DeepCase) -> None:
+        backend.check(Case(backend.name, (case.seed,), case.steps(1), backend.device))
+        self.backend, self.case = backend, case
+        self.handle = backend.open([case.seed])[0]
+
+    def draw(self, n: int) -> np.ndarray:
+        (step,) = self.case.steps(n)
+        return np.asarray(self.backend.run(self.handle, step))
+
+
+def absent(case: DeepCase, backend: Any) -> str | None:
+    """Why the deep case cannot be drawn here (the backend cannot run, or the installed release
+    has no such call: binomialvariate before Python 3.12), or None."""
+    reason = backend.unavailable()
+    if reason is None and case.sampler:
+        reason = next((r for step in case.steps(1) if (r := backend.absent(step))), None)
+    return reason
+
+
 def open_stream(case: DeepCase, backends: dict[str, Any], chunk: int = CHUNK) -> Stream:
     """The case's stream, freshly seeded the way the catalog seeds its backend."""
     backend = backends.get(case.backend)
     if backend is None:
         raise LookupError(f"unknown backend {case.backend!r} in deep case {case.id}")
+    if case.sampler:
+        return _CallStream(backend, case)
     if case.backend.startswith("numpy.Generator(") or case.backend == "numpy.default_rng":
         return _NumpyStream(backend, case, chunk)
     if backend.library == "torch":
@@ -240,6 +267,7 @@ class DeepDraw:
     head: np.ndarray
     how: str  # how the start was reached: "jump: PCG64.advance", "drawn", "start"
     seconds: float
+    blocks: bytes = b""  # CRC-32 of each BLOCK values (ledger.Digest.blocks)
 
 
 def _chunks(total: int, chunk: int) -> Iterable[int]:
@@ -249,43 +277,82 @@ def _chunks(total: int, chunk: int) -> Iterable[int]:
         total -= n
 
 
+class _BlockCRCs:
+    """The CRC-32 of each run of ``size`` values, fed chunk by chunk of any length."""
+
+    def __init__(self, size: int = BLOCK) -> None:
+        self.size, self.crcs, self.crc, self.filled = size, [], 0, 0
+
+    def update(self, values: np.ndarray) -> None:
+        i, n = 0, len(values)
+        while i < n:
+            take = min(self.size - self.filled, n - i)
+            self.crc = zlib.crc32(canonical_view(values[i:i + take]), self.crc)
+            self.filled, i = self.filled + take, i + take
+            if self.filled == self.size:
+                self.crcs.append(self.crc)
+                self.crc, self.filled = 0, 0
+
+    def finish(self) -> bytes:
+        if self.filled:
+            self.crcs.append(self.crc)
+        return np.asarray(self.crcs, dtype="<u4").tobytes()
+
+
 def draw(case: DeepCase, backends: dict[str, Any], *, algorithm: str = DIGEST,
          chunk: int = CHUNK, jump: bool = True) -> DeepDraw:
     """Seed, reach ``case.start`` (jumping where the stream can, else drawing), then draw
-    ``case.length`` values chunk by chunk, hashing each chunk's canonical bytes."""
+    ``case.length`` values chunk by chunk, hashing each chunk's canonical bytes (and each block's
+    CRC). A long draw of a sampler always draws :data:`SAMPLER_CHUNK` values a call: its chunk
+    is part of its definition. A backend with a global stream gets it back as it was."""
     if chunk < 1:
         raise ValueError("chunk must be at least 1")
+    if case.sampler:
+        chunk = SAMPLER_CHUNK
     begin = time.perf_counter()
-    stream = open_stream(case, backends, chunk)
-    how = "start"
-    walk = case.start if case.start and not (jump and stream.jump_method is not None) else 0
-    # 10**8 values and more take seconds to minutes: a bar on a terminal (silent elsewhere).
-    bar = Bar(desc=case.id, total=walk + case.length, unit="value")
-    if case.start:
-        if walk == 0:
-            stream.jump(case.start)
-            how = f"jump: {stream.jump_method}"
-        else:
-            for n in _chunks(case.start, chunk):
-                stream.draw(n)
-                bar.update(n)
-            how = "drawn"
-    h = hasher(algorithm)
-    head = np.empty(0, dtype=stream.dtype)
-    for n in _chunks(case.length, chunk):
-        values = stream.draw(n)
-        if head.size < HEAD:
-            head = np.concatenate([head, values[:HEAD - head.size]])
-        h.update(canonical_view(values))
-        bar.update(n)
-    bar.close()
-    return DeepDraw(case, algorithm, str(stream.dtype), case.length, h.hexdigest(), head, how,
-                    time.perf_counter() - begin)
-
-
+    backend = backends.get(case.backend)
+    fork = backend.fork() if backend is not None else None
+    with fork if fork is not None else contextlib.nullcontext():
+        stream = open_stream(case, backends, chunk)
+        how = "start"
+        walk = case.start if case.start and not (jump and stream.jump_method is not None) else 0
+        # 10**8 values and more take seconds to minutes: a bar on a terminal (silent elsewhere).
+        bar = Bar(desc=case.id, total=walk + case.length, unit="value")
+        if case.start:
+            if walk == 0:
+                stream.jump(case.start)
+                how = f"jump: {stream.jump_method}"
+            else:
+                for n in _chunks(case.start, chunk):
+                    stream.draw(n)
+                    bar.update(n)
+                how = "drawn"
+        h, blocks = hasher(algorithm), _BlockCRCs()
+        head: np.ndarray | None = None
+        for n in _chunks(case.length, chunk):
+            values = stream.draw(n)
+            if head is None:
+                head = values.reshape(-1)[:HEAD].copy()
+            elif head.size < HEAD:
+                head = np.concatenate([head, values.reshape(-1)[:HEAD - head.size]])
+            h.update(canonical_view(values))
+            blocks.update(values)
+            bar.update(n)
+        bar.close()
+    return DeepDraw(case, algorithm, str(head.dtype), case.length, h.hexdigest(), head, how,
+                    time.perf_counter() - begin, blocks.finish())
 
 
 # ------------------------------------------------------------------------------------ verdicts
+def ulp_note(recorded: Any, got: Any, dtype: str) -> str:
+    """`` (N ULP)`` between two values of a float dtype; nothing for integers."""
+    kind = np_dtype(dtype)
+    if kind.kind not in "fc":
+        return ""
+    distance = ulp_distances(np.asarray([recorded], dtype=kind), np.asarray([got], dtype=kind))
+    return f" ({float(distance[0]):g} ULP)"
+
+
 def check(case: DeepCase, ledger: Ledger, backends: dict[str, Any], *,
           chunk: int = CHUNK) -> Verdict:
     """Draw the deep case here and judge it against its recorded digests, as every golden is
@@ -296,7 +363,7 @@ def check(case: DeepCase, ledger: Ledger, backends: dict[str, Any], *,
     algorithm = ledger.deep.header["digest"]
     drawn = draw(case, backends, algorithm=algorithm, chunk=chunk)
     env = prov.environment(backend.device)
-    values = Digest(drawn.dtype, drawn.length, drawn.digest, drawn.head.tolist())
+    values = Digest(drawn.dtype, drawn.length, drawn.digest, drawn.head.tolist(), drawn.blocks)
     verdict = Verdict(case, backend, DEEP, "unrecorded", prov.label(env, backend.provenance_keys()),
                       env, values=values, recorded=ledger.deep.environments,
                       seed_note=f"values {case.start} to {case.start + case.length - 1} of "
@@ -313,12 +380,20 @@ def check(case: DeepCase, ledger: Ledger, backends: dict[str, Any], *,
                           f"{shown.length} values), got {values.digest} ({values.dtype}, "
                           f"{values.length})"]
         k = next((i for i, (a, b) in enumerate(zip(shown.head, values.head)) if a != b), None)
+        block = shown.first_block_differing(values)
         if shown.dtype != values.dtype:
             verdict.detail.append(f"  dtype changed: {shown.dtype} -> {values.dtype}")
-        elif k is None:
+        elif k is None and block is not None:
+            first = case.start + block * BLOCK
+            last = min(first + BLOCK, case.start + case.length) - 1
+            verdict.detail.append(
+                f"  first difference in values {first} to {last} (block {block + 1} of "
+                f"{-(-case.length // BLOCK)}: the {first - case.start} values before it are "
+                f"equal); the first {len(values.head)} values are equal")
             verdict.detail.append(f"  the first {len(values.head)} values are equal: the stream "
                                   "parts later (narrow the window to find where)")
         else:
             verdict.detail.append(f"  first difference at value {case.start + k}: recorded "
-                                  f"{shown.head[k]!r}, got {values.head[k]!r}")
+                                  f"{shown.head[k]!r}, got {values.head[k]!r}"
+                                  f"{ulp_note(shown.head[k], values.head[k], values.dtype)}")
     return verdict

@@ -4,9 +4,10 @@ documented."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, strategies as st
 
-from rngsuite.core.catalog import parse_literal
+from rngsuite.core.catalog import parse_literal, parse_seed
 from rngsuite.pytest_plugin import assertions as ph
 from rngsuite.pytest_plugin import strategies as hh
 from rngsuite.pytest_plugin.property_checks import check_distinct_seeds
@@ -84,3 +85,39 @@ def test_seed_facts(seed_fact):
     if "same_as" in row:
         expected = backend.run(backend.open([parse_literal(row["same_as"])])[0], probe)
         ph.assert_identical(drawn, expected, f"{where}: not the stream of seed {row['same_as']}")
+
+
+#: Seed forms that are streams themselves: NumPy documents that ``default_rng(generator)``
+#: returns the generator unaltered and that a bit generator passed to ``Generator`` or
+#: ``RandomState`` is used, not copied (numpy.random.default_rng, numpy.random.Generator).
+STREAM_SEEDS = ("PCG64({})", "default_rng({})")
+
+
+@given(data=st.data())
+def test_a_stream_passed_as_the_seed_is_shared(backend, data):
+    """A bit generator or Generator passed as the seed is used as it is, not copied: a second
+    handle opened from the one object goes on where the first left it (a copy would draw the
+    first handle's values again), and the first handle draws the object's own stream."""
+    forms = []
+    for text in STREAM_SEEDS:
+        try:
+            backend.open([backend.seed_value(parse_seed(text.format(17)))])
+        except Exception:  # noqa: BLE001 -- a form the backend refuses: [[refusal]] rows check it
+            continue
+        forms.append(text)
+    if not forms:
+        pytest.skip(f"{backend.name} takes no stream object as its seed")
+    text = data.draw(st.sampled_from(forms), label="seed form")
+    seed = parse_seed(text.format(data.draw(st.sampled_from(hh.EDGE_SEEDS), label="seed value")))
+    probe = hh.probe(backend)
+    shared = backend.seed_value(seed)
+    first = backend.run(backend.open([shared])[0], probe)
+    second = backend.run(backend.open([shared])[0], probe)
+    alone = backend.run(backend.open([backend.seed_value(seed)])[0], probe)
+    ph.assert_same([alone], [first], guarantee="stream_seed_shared", backend=backend,
+                   seeds=[seed], calls=[probe],
+                   detail=f"a handle opened from {seed} draws that object's stream")
+    ph.assert_differ([first], [second], guarantee="stream_seed_shared", backend=backend,
+                     seeds=[seed], calls=[probe],
+                     detail=f"two handles opened from one {seed}: the second drew the first's "
+                            "values again (a copy, not the object)")

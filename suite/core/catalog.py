@@ -462,7 +462,13 @@ def _count(text: str) -> int:
 
 @dataclass(frozen=True)
 class DeepCase:
-    """Values ``start .. start+length-1`` of ``call`` on ``backend`` seeded with ``seed``."""
+    """Values ``start .. start+length-1`` of ``call`` on ``backend`` seeded with ``seed``.
+
+    ``call`` is a bare stream name (``random_raw``, ``random``, ``rand``: the deep streams with
+    jump-ahead) or a **long draw** of any catalog call, written with ``{n}`` where its size goes
+    (``binomial(100,0.5,{n})``, ``gammavariate(0.5,1.0)*{n}``): the call is made again and again
+    on the seeded stream with ``n`` = :data:`SAMPLER_CHUNK` and the values concatenated along the
+    first axis (a value is a row for calls that draw rows, such as ``multinomial``)."""
 
     backend: str
     call: str
@@ -485,24 +491,47 @@ class DeepCase:
         """Long enough to run only in the nightly tier."""
         return self.length > QUICK_MAX
 
+    @property
+    def sampler(self) -> bool:
+        """A long draw of a catalog call (``{n}`` in the call), not a bare stream."""
+        return SIZE in self.call
+
+    def steps(self, n: int) -> "tuple[Call, ...]":
+        """The catalog call drawing ``n`` values (a sampler's long draw, chunk by chunk)."""
+        return parse_steps(self.call.replace(SIZE, str(n)))
+
     def __str__(self) -> str:
         return self.id
 
 
-_DEEP_CALL = re.compile(r"^(?P<call>[A-Za-z_]\w*)"
-                        r"(?:\((?P<length>[^()]+)\)|\[(?P<start>[^:\]]+):\+(?P<wlen>[^\]]+)\])$")
+#: Where a long draw's call takes its size, and how many values each of its calls draws: a
+#: sampler may draw a batch otherwise than one value after another (a rejection loop over the
+#: whole batch), so the chunk is part of what the digest means and never an option.
+SIZE = "{n}"
+SAMPLER_CHUNK = 1 << 16
+
+_DEEP_WHERE = re.compile(r"(?:\((?P<length>[^()]+)\)|\[(?P<start>[^:\]]+):\+(?P<wlen>[^\]]+)\])$")
+_BARE = re.compile(r"[A-Za-z_]\w*")
 
 
 def _deep_case(backend: str, call: str, seed: int, text: str) -> DeepCase:
-    m = _DEEP_CALL.match(call)
-    if not m:
-        raise CatalogError(f"{text!r} is not a deep case id (backend:call(N)@seed or "
-                           "backend:call[START:+N]@seed)")
+    bad = CatalogError(f"{text!r} is not a deep case id (backend:call(N)@seed, "
+                       "backend:call[START:+N]@seed, or a call with {n} for its size: "
+                       "backend:binomial(100,0.5,{n})(10**6)@seed)")
+    m = _DEEP_WHERE.search(call)
+    name = call[:m.start()] if m else ""
+    if not m or not (_BARE.fullmatch(name) or SIZE in name):
+        raise bad
+    if SIZE in name:
+        try:
+            (step,) = parse_steps(name.replace(SIZE, "1"))
+        except (CatalogError, ValueError):
+            raise bad from None
     if m.group("length") is not None:
         start, length = 0, _count(m.group("length"))
     else:
         start, length = _count(m.group("start")), _count(m.group("wlen"))
-    case = DeepCase(backend, m.group("call"), seed, start, length)
+    case = DeepCase(backend, name, seed, start, length)
     if case.id != text:
         raise CatalogError(f"{text!r} is not written the canonical way ({case.id!r})")
     return case
@@ -510,12 +539,19 @@ def _deep_case(backend: str, call: str, seed: int, text: str) -> DeepCase:
 
 def parse_deep_id(text: str) -> DeepCase:
     """The deep case an id names (the inverse of :attr:`DeepCase.id`)."""
-    m = re.match(r"^(?P<backend>.+):(?P<call>[A-Za-z_]\w*(?:\(.*\)|\[.*\]))@(?P<seed>\d+)$",
-                 text)
-    if not m:
-        raise CatalogError(f"{text!r} is not a deep case id (backend:call(N)@seed or "
-                           "backend:call[START:+N]@seed)")
-    return _deep_case(m.group("backend"), m.group("call"), int(m.group("seed")), text)
+    m = re.match(r"^(?P<body>.+)@(?P<seed>\d+)$", text)
+    if m:
+        body = m.group("body")
+        # The backend ends at the first colon after which a call starts (backends hold colons:
+        # torch:cpu, and so may a window: [2**40:+10**6]).
+        for i, ch in enumerate(body):
+            if ch == ":" and body[:i].count("(") == body[:i].count(")") \
+                    and body[:i].count("[") == body[:i].count("]") and _BARE.match(body, i + 1):
+                rest = body[i + 1:]
+                if _DEEP_WHERE.search(rest) and (":" not in rest.split("[")[0]):
+                    return _deep_case(body[:i], rest, int(m.group("seed")), text)
+    raise CatalogError(f"{text!r} is not a deep case id (backend:call(N)@seed or "
+                       "backend:call[START:+N]@seed)")
 
 
 def load_deep(path: Path = CATALOG_PATH) -> list[DeepCase]:

@@ -20,6 +20,8 @@ the file and the entry.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import math
 import re
@@ -35,7 +37,7 @@ from rngsuite.core.compare import (DTYPES, canonical_bytes, digest, np_dtype, st
 from rngsuite.core.store import (EraFile, LedgerError, Pending, Recorded, atomic_write,
                                  check_values, parse_json, parse_file, save)
 
-__all__ = ["ALGORITHMS", "DEEP", "DIGEST", "Digest", "Draw", "HEAD", "Ledger", "LedgerError",
+__all__ = ["ALGORITHMS", "BLOCK", "DEEP", "DIGEST", "Digest", "Draw", "HEAD", "Ledger", "LedgerError",
            "SHORT", "array_path", "deep_path", "file_for", "load_array", "read_draw",
            "read_file", "same_draws"]
 
@@ -258,15 +260,33 @@ def deep_path(root: Path | str) -> Path:
 
 @dataclass
 class Digest:
-    """A deep draw as recorded: dtype, length, the digest of its canonical bytes, first values."""
+    """A deep draw as recorded: dtype, length, the digest of its canonical bytes, first values,
+    and (recorded since long draws of samplers came in) the CRC-32 of each block of ``BLOCK``
+    values, so that a changed stream is narrowed to the first block that differs."""
 
     dtype: str
     length: int
     digest: str
     head: list[Any]
+    blocks: bytes | None = None  # little-endian uint32 CRC-32s, one per block of BLOCK values
 
     def same(self, other: "Digest") -> bool:
         return (self.dtype, self.length, self.digest) == (other.dtype, other.length, other.digest)
+
+    def first_block_differing(self, other: "Digest") -> int | None:
+        """The index of the first block whose CRC differs (None: either has no blocks, or
+        every block agrees)."""
+        if self.blocks is None or other.blocks is None:
+            return None
+        mine = np.frombuffer(self.blocks, dtype="<u4")
+        theirs = np.frombuffer(other.blocks, dtype="<u4")
+        n = min(mine.size, theirs.size)
+        differ = np.flatnonzero(mine[:n] != theirs[:n])
+        return int(differ[0]) if differ.size else (n if mine.size != theirs.size else None)
+
+
+#: Values per block of a deep digest's block CRCs (a million values: 977 blocks, 3.9 KB).
+BLOCK = 1024
 
 
 class DigestsCodec:
@@ -302,11 +322,25 @@ class DigestsCodec:
         want = min(HEAD, length)
         if not isinstance(head, list) or len(head) != want:
             raise LedgerError(path, where, f"head must list the first {want} values")
-        return Digest(dtype, length, dig, check_values(head, dtype, path, f"{where} head").tolist())
+        blocks = None
+        if "blocks" in raw:
+            text, count = raw["blocks"], -(-length // BLOCK)
+            try:
+                blocks = base64.b64decode(text, validate=True) if isinstance(text, str) else b""
+            except binascii.Error:
+                blocks = b""
+            if len(blocks) != 4 * count:
+                raise LedgerError(path, where, f"blocks must be the base64 of {count} CRC-32s "
+                                               f"(one per {BLOCK} values)")
+        return Digest(dtype, length, dig, check_values(head, dtype, path, f"{where} head").tolist(),
+                      blocks)
 
     def write_values(self, values: Digest) -> dict:
-        return {"dtype": values.dtype, "length": values.length, "digest": values.digest,
-                "head": list(values.head)}
+        out = {"dtype": values.dtype, "length": values.length, "digest": values.digest,
+               "head": list(values.head)}
+        if values.blocks is not None:
+            out["blocks"] = base64.b64encode(values.blocks).decode("ascii")
+        return out
 
     @staticmethod
     def same(a: Digest, b: Digest) -> bool:

@@ -54,8 +54,12 @@ def write(terminalreporter: Any, run: Run) -> None:
         return
     from rngsuite.tools.coverage import coverage_table
 
+    from rngsuite.tools.branches import branch_table
+
     tr.section("rngsuite coverage of the installed libraries' sampling calls")
     tr.write_line(coverage_table())
+    tr.write_line("")
+    tr.write_line("Sampler branches: " + branch_table().splitlines()[-1])
     tr.section("rngsuite report")
     tr.write_line(verdict_table(run).to_markdown())
     tr.write_line("")

@@ -239,7 +239,7 @@ LIBRARIES = (
 )
 
 
-def _available(library: Library) -> list[str] | None:
+def available(library: Library) -> list[str] | None:
     try:
         return library.discover()
     except ImportError:
@@ -264,7 +264,7 @@ def uncovered(cases: Iterable[Case] | None = None) -> dict[str, list[str]]:
     cases = list(load_catalog() if cases is None else cases)
     out = {}
     for library in LIBRARIES:
-        public = _available(library)
+        public = available(library)
         if public is not None:
             seen = covered(library, cases)
             out[library.name] = [n for n in public if n not in seen]
@@ -278,7 +278,7 @@ def coverage_table(cases: Iterable[Case] | None = None) -> str:
     lines = ["| library | public sampling calls | covered | not covered |",
              "|:--|--:|--:|:--|"]
     for library in LIBRARIES:
-        public = _available(library)
+        public = available(library)
         if public is None:
             lines.append(f"| {library.name} | – | – | not installed |")
             continue

@@ -21,7 +21,7 @@ from rngsuite.checks import conditions
 from rngsuite.core import provenance as prov
 from rngsuite.core.catalog import parse_case
 from rngsuite.core.compare import DEFAULT_ULP, compare
-from rngsuite.core.ledger import Ledger
+from rngsuite.core.ledger import BLOCK, Ledger
 from rngsuite.core.provenance import natural_key
 from rngsuite.core.store import Era, EraFile
 from rngsuite.reference import models
@@ -130,6 +130,7 @@ def ledger_tables(ledger: Ledger, *, changed_only: bool = False,
     """Markdown: the overview, stream changes, known divergences, uncovered calls and regimes,
     then one cases x environments table per backend (``library=False``, a user's own ledger:
     without the library's divergences, calls and regimes)."""
+    from rngsuite.tools.branches import branch_table
     from rngsuite.tools.coverage import coverage_table
     from rngsuite.tools.regimes import regime_table
 
@@ -145,7 +146,12 @@ def ledger_tables(ledger: Ledger, *, changed_only: bool = False,
             "Per call, the dtypes, sizes, shapes, layouts, inputs, integer spans, parameters "
             "and seed kinds the installed release accepts (found by trying them), against the "
             "catalog cases that cover them (`suite/data/regimes.toml`).", "",
-            regime_table(), ""]
+            regime_table(), "",
+            "## Sampler branches of the installed libraries", "",
+            "Per library, the algorithm branches of its sampling calls (`suite/data/branches.toml`, "
+            "each read from the library's source) against the catalog cases that reach them; a "
+            "branch chosen by the random values themselves needs a long draw (10**6 values).", "",
+            branch_table(), ""]
     for backend in sorted(ledger.files):
         frame = ledger_frame(ledger, backend)
         if changed_only:
@@ -188,6 +194,16 @@ def releases_by_conditions(environments: Iterable[str],
     return groups
 
 
+def deep_difference(a: Any, b: Any) -> str:
+    """Where two digests of a long draw part: the first block of values whose CRC differs."""
+    block = a.first_block_differing(b)
+    if block is None:
+        return f"digest differs ({a.length} values)"
+    first = block * BLOCK
+    return (f"from values {first}..{min(first + BLOCK, a.length) - 1} on "
+            f"(block {block + 1} of {-(-a.length // BLOCK)})")
+
+
 def upgrade(ledger: Ledger, old: Spec, new: Spec, *, ulp: int = DEFAULT_ULP) -> pd.DataFrame:
     """Every case whose era differs between the two releases, in the same other conditions
     (CPU capability, machine...), with how far apart the values are and the first recorded
@@ -195,8 +211,8 @@ def upgrade(ledger: Ledger, old: Spec, new: Spec, *, ulp: int = DEFAULT_ULP) -> 
     if old.package != new.package:
         raise LookupError(f"--from {old.package} and --to {new.package} name different packages")
     rows, seen = [], {"from": False, "to": False}
-    for backend in sorted(ledger.files):
-        lf = ledger.files[backend]
+    # The deep store too: a long draw is where a change in a rare branch shows (numpy#31238).
+    for lf in [ledger.files[b] for b in sorted(ledger.files)] + [ledger.deep]:
         for rest, versions in releases_by_conditions(lf.environments, old.package).items():
             olds = [lab for ver, lab in versions if old.matches(ver)]
             news = [lab for ver, lab in versions if new.matches(ver)]
@@ -214,10 +230,13 @@ def upgrade(ledger: Ledger, old: Spec, new: Spec, *, ulp: int = DEFAULT_ULP) -> 
                 start = [lab for _, lab in versions].index(before)
                 first = next((ver for ver, lab in versions[start + 1:] if era_of.get(lab) is b),
                              "?")
-                diff = era_difference(ledger, a, b, ulp=ulp)
+                if lf is ledger.deep:
+                    change, text = "different", deep_difference(a.values, b.values)
+                else:
+                    diff = era_difference(ledger, a, b, ulp=ulp)
+                    change, text = diff.cls(ulp), diff.text()
                 rows.append({"case": case_id, "conditions": rest, "from era": a.name,
-                             "to era": b.name, "change": diff.cls(ulp),
-                             "values that differ": diff.text(),
+                             "to era": b.name, "change": change, "values that differ": text,
                              "first release": f"{old.package} {first}"})
     for side, spec in (("from", old), ("to", new)):
         if not seen[side]:
