@@ -5,6 +5,7 @@ import builtins
 import numpy as np
 import pytest
 
+from conftest import NEWER_CALLS
 from rngsuite.backends import Backend
 from rngsuite.checks import engine
 
@@ -24,9 +25,12 @@ def test_every_backend_satisfies_the_protocol(backends):
 
 
 def test_every_catalog_call_exists_on_its_backend(catalog, backends):
-    """No catalog row names a call its backend lacks."""
+    """No catalog row names a call its backend lacks (but for calls newer than the installed
+    release, which it names as absent)."""
     for case in catalog.values():
-        assert all(backends[case.backend].supports(step) for step in case.steps), case.id
+        backend = backends[case.backend]
+        missing = [s for s in case.steps if not backend.supports(s)]
+        assert all(s.name in NEWER_CALLS and backend.absent(s) for s in missing), case.id
 
 
 def test_drawing_twice_is_identical(catalog, backends):
@@ -35,6 +39,8 @@ def test_drawing_twice_is_identical(catalog, backends):
     refused = []
     for case in catalog.values():
         backend = backends[case.backend]
+        if not all(backend.supports(s) for s in case.steps):
+            continue  # newer than the installed release (NEWER_CALLS)
         try:
             first = engine.draw(backend, case)
         except engine.Refused as exc:
@@ -53,6 +59,8 @@ def test_snippets_reproduce_the_draws(catalog, backends, monkeypatch):
     the library's own error where the installed release refuses the case."""
     for case in catalog.values():
         backend = backends[case.backend]
+        if not all(backend.supports(s) for s in case.steps):
+            continue  # newer than the installed release (NEWER_CALLS)
         try:
             expected = engine.draw(backend, case)
         except engine.Refused as exc:

@@ -6,6 +6,7 @@ import re
 import numpy as np
 import pytest
 
+from conftest import NEWER_CALLS
 from rngsuite.tools import coverage
 from rngsuite.core.catalog import CATALOG_PATH, load_catalog
 
@@ -70,10 +71,10 @@ def test_introspection_finds_what_docstrings_miss(public):
 def test_a_call_removed_from_the_catalog_shows_up(tmp_path, current):
     """Rows taken out of a copy of the catalog make their calls uncovered, per library."""
     text = CATALOG_PATH.read_text()
-    for pattern in (r'"zipf\(2\.0,[^"]+\)",?', r'"init_orthogonal_\(ones\([^"]*\)\)",?',
+    for pattern in (r'"zipf\([\d.]+,[^"]+\)",?', r'"init_orthogonal_\(ones\([^"]*\)\)",?',
                     r'"jacfwd_rand\([^"]*\)",?',
-                    r'"Normal_sample\(0\.0,1\.0,[^"]+\)",?', r'"Series_sample\([^"]*\)",?',
-                    r'"vonmisesvariate\(0\.0,4\.0\)\*\d+",?'):
+                    r'"Normal_sample\([^"]+\)",?', r'"Series_sample\([^"]*\)",?',
+                    r'"vonmisesvariate\([^"]+\)\*\d+",?'):
         text, n = re.subn(pattern, "", text)
         assert n, pattern
     copy = tmp_path / "catalog.toml"
@@ -112,6 +113,8 @@ def test_every_catalog_call_is_a_public_call(public):
         for step in case.steps:
             if step.name in ("random_raw", "python_seeded"):
                 continue
+            if step.name in NEWER_CALLS and backend.absent(step):
+                continue  # newer than the installed release
             owners = [lib for lib in coverage.LIBRARIES
                       if lib.owns(name) and lib.name_of(step.name) in public[lib.name]]
             assert owners, case.id

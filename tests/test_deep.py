@@ -160,7 +160,7 @@ def test_ids_read_back_and_are_unique():
     the default tier stays at most 10**7 values."""
     cases = load_deep()
     ids = [c.id for c in cases]
-    assert len(set(ids)) == len(ids) and len(ids) == 21
+    assert len(set(ids)) == len(ids) and len(ids) == len(load_deep())
     for case in cases:
         assert parse_deep_id(case.id) == case
     assert C(PCG, "random_raw", 17, 0, 10**8).id == "numpy.Generator(PCG64):random_raw(10**8)@17"
@@ -324,3 +324,34 @@ def test_cli_verifies_lists_and_refuses_bad_input(deep_root):
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
     assert str(path) in bad.stderr and "not valid JSON" in bad.stderr
     assert tree_digest(deep_root) == before
+
+
+def test_a_long_draw_of_a_sampler_is_its_chunked_calls():
+    """A long draw (``binomial(100,0.5,{n})``) is the call made again and again with 2**16 values
+    on one seeded stream: its digest is that of those draws concatenated, and its block CRCs
+    name the first block where a changed stream parts."""
+    import zlib
+
+    import numpy as np
+
+    from rngsuite.backends import registry
+    from rngsuite.checks import deep
+    from rngsuite.core.catalog import SAMPLER_CHUNK, parse_deep_id
+    from rngsuite.core.ledger import BLOCK, Digest
+
+    case = parse_deep_id("numpy.default_rng:binomial(100,0.5,{n})(10**5)@17")
+    drawn = deep.draw(case, registry())
+    g = np.random.default_rng(17)
+    values = np.concatenate([g.binomial(100, 0.5, n) for n in
+                             [SAMPLER_CHUNK, 10**5 - SAMPLER_CHUNK]])
+    assert drawn.digest == deep.digest_arrays([values])
+    crcs = np.frombuffer(drawn.blocks, dtype="<u4")
+    assert crcs.size == -(-10**5 // BLOCK)
+    assert crcs[3] == zlib.crc32(values[3 * BLOCK:4 * BLOCK].astype("<i8").tobytes())
+    changed = values.copy()
+    changed[5 * BLOCK + 7] += 1
+    other = deep.BlockCRCs()
+    other.update(changed)
+    a = Digest("int64", 10**5, drawn.digest, [], drawn.blocks)
+    b = Digest("int64", 10**5, "x", [], other.finish())
+    assert a.first_block_differing(b) == 5

@@ -277,7 +277,7 @@ def _chunks(total: int, chunk: int) -> Iterable[int]:
         total -= n
 
 
-class _BlockCRCs:
+class BlockCRCs:
     """The CRC-32 of each run of ``size`` values, fed chunk by chunk of any length."""
 
     def __init__(self, size: int = BLOCK) -> None:
@@ -327,7 +327,7 @@ def draw(case: DeepCase, backends: dict[str, Any], *, algorithm: str = DIGEST,
                     stream.draw(n)
                     bar.update(n)
                 how = "drawn"
-        h, blocks = hasher(algorithm), _BlockCRCs()
+        h, blocks = hasher(algorithm), BlockCRCs()
         head: np.ndarray | None = None
         for n in _chunks(case.length, chunk):
             values = stream.draw(n)
@@ -390,6 +390,7 @@ def check(case: DeepCase, ledger: Ledger, backends: dict[str, Any], *,
                 f"  first difference in values {first} to {last} (block {block + 1} of "
                 f"{-(-case.length // BLOCK)}: the {first - case.start} values before it are "
                 f"equal); the first {len(values.head)} values are equal")
+        elif k is None:
             verdict.detail.append(f"  the first {len(values.head)} values are equal: the stream "
                                   "parts later (narrow the window to find where)")
         else:
