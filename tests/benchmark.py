@@ -103,11 +103,14 @@ def report_cases(output: str) -> int:
     return sum(int(r[-2]) for r in rows if len(r) == 8 and r[-2].strip().isdigit())
 
 
-def command(argv: list[str], repeat: int, cwd: Path) -> tuple[list[float], dict, int, str]:
+def command(argv: list[str], repeat: int, cwd: Path,
+            env: dict | None = None) -> tuple[list[float], dict, int, str]:
     """Wall times of ``argv`` run ``repeat`` times, the last run's counts, return code, tail."""
     times, proc = [], None
+    full_env = {**os.environ, **(env or {})}
     for _ in range(repeat):
-        t, proc = timed(lambda: subprocess.run(argv, cwd=cwd, capture_output=True, text=True))
+        t, proc = timed(lambda: subprocess.run(argv, cwd=cwd, capture_output=True, text=True,
+                                               env=full_env))
         times.append(t)
     output = proc.stdout + proc.stderr
     counts = pytest_counts(output)
@@ -412,24 +415,30 @@ def main(argv: list[str] | None = None) -> int:
     # tests are taken under the same load; the ci profile is derandomized, so every run does
     # the same work.
     argvs = {"verify": [sys.executable, "-m", "rngsuite", "verify", "--profile", "ci"],
+             # The same without the long draws of sampler branches (issue 23's cost).
+             "no-long": [sys.executable, "-m", "rngsuite", "verify", "--profile", "ci"],
              "goldens": [sys.executable, "-m", "rngsuite", "verify", "--", "-k", "test_golden"],
              "numpy": [sys.executable, "-m", "pytest", "--pyargs", "numpy.random", "-q",
                        "-p", "no:cacheprovider"]}
     runs: dict[str, tuple] = {}
-    ratios: dict[str, list[float]] = {"verify": [], "goldens": []}
+    ratios: dict[str, list[float]] = {"verify": [], "goldens": [], "long": []}
     with tempfile.TemporaryDirectory() as tmp:  # NumPy's tests outside the repo: none of its
         for _ in range(args.repeat):             # pytest config
             for key, argv in argvs.items():
-                (t,), counts, rc, tail = command(argv, 1, Path(tmp) if key == "numpy" else ROOT)
+                (t,), counts, rc, tail = command(argv, 1, Path(tmp) if key == "numpy" else ROOT,
+                                                 {"RNGSUITE_DEEP": "no-long"}
+                                                 if key == "no-long" else None)
                 times = runs[key][0] + [t] if key in runs else [t]
                 runs[key] = (times, counts, rc if key not in runs else max(rc, runs[key][2]),
                              tail)
             n_numpy = runs["numpy"][1].get("passed", 0) + runs["numpy"][1].get("failed", 0)
             t_numpy = runs["numpy"][0][-1]
             ratios["verify"].append(runs["verify"][0][-1] / t_numpy)
+            ratios["long"].append((runs["verify"][0][-1] - runs["no-long"][0][-1]) / t_numpy)
             rate = runs["goldens"][1].get("cases", 0) / runs["goldens"][0][-1]
             ratios["goldens"].append(rate / (n_numpy / t_numpy) if n_numpy else float("nan"))
     verify, goldens, numpy_tests = runs["verify"], runs["goldens"], runs["numpy"]
+    no_long = runs["no-long"]
 
     rows = [("ledger load (in process)", median(ip["load"]), None),
             ("draw, all cases (in process)", median(ip["draw"]), n),
@@ -437,6 +446,8 @@ def main(argv: list[str] | None = None) -> int:
     notes = [f"in process: {n} cases, {ip['not_ok']} not conforming; {args.repeat} runs"]
     for what, (times, counts, rc, tail) in (
             ("python -m rngsuite verify --profile ci (goldens + properties)", verify),
+            ("RNGSUITE_DEEP=no-long python -m rngsuite verify --profile ci (no long draws)",
+             no_long),
             ("python -m rngsuite verify -- -k test_golden (goldens only)", goldens),
             ("numpy.random test suite (pytest)", numpy_tests)):
         # A verify run's checks are the cases it judged (one test checks a call's cases);
@@ -456,6 +467,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{median(ratios['goldens']):.1f}x (medians of per-run ratios over {args.repeat} "
           f"runs; verify {min(ratios['verify']):.2f}-{max(ratios['verify']):.2f}x, goldens "
           f"{min(ratios['goldens']):.1f}-{max(ratios['goldens']):.1f}x)")
+    print(f"\nthe long draws of sampler branches add {median(ratios['long']):.2f}x NumPy's random "
+          f"tests' wall time to verify --profile ci (median of per-run ratios; "
+          f"{min(ratios['long']):.2f}-{max(ratios['long']):.2f}x)")
     overhead = (median(ip["check"]) - median(ip["draw"])) / n * 1e6
     print(f"\nverification overhead: check/draw = {median(ip['ratio']):.2f}x "
           f"(median of per-run ratios; min {min(ip['ratio']):.2f}, max {max(ip['ratio']):.2f}); "

@@ -239,9 +239,12 @@ def test_without_faults_every_selection_passes():
 
 
 def test_the_rare_branch_fault_needs_the_long_draws():
-    """The same rare-branch fault passes every short case of binomial: without the long draws
-    (deep cases deselected) nothing catches it, which is why they run in every verify."""
-    result = verify(("numpy.default_rng:binomial(*",), "golden and not deep_stream",
-                    "numpy_binomial_rare_branch")
+    """The same rare-branch fault passes every short case of binomial: with the long draws
+    turned off (RNGSUITE_DEEP=no-long) nothing catches it, which is why they run in every
+    verify."""
+    result = run_cli("verify", "--case", "numpy.default_rng:binomial(*",
+                     plugins=("numpy_binomial_rare_branch",),
+                     pytest_args=("-k", "golden or deep_stream"),
+                     env={**ENV, "RNGSUITE_DEEP": "no-long"})
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "passed" in result.stdout and not failed_tests(result.stdout)

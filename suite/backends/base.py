@@ -39,6 +39,10 @@ class CallSpec:
 
     fn: Callable[..., Any]
     template: str
+    #: The handle's own method the call is, where it is one (Python's ``random``): a repeated
+    #: call binds it once instead of going through ``fn`` for every value (a third of the cost
+    #: of a million ``gammavariate`` calls).
+    method: str | None = None
 
 
 @runtime_checkable
@@ -303,6 +307,9 @@ class Adapter:
             return self.stack([spec.fn(handle, *a, **k) for a, k in
                                (build() for _ in range(call.repeat))])
         args, kwargs = build()
+        if spec.method is not None:
+            bound = getattr(handle, spec.method)
+            return self.stack([bound(*args, **kwargs) for _ in range(call.repeat)])
         return self.stack([spec.fn(handle, *args, **kwargs) for _ in range(call.repeat)])
 
     # -- stream state: checkpoints, fingerprints, children ----------------------------------------

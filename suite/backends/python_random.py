@@ -18,7 +18,8 @@ def _shuffled(h: Any, x: list) -> list:
 
 
 def _method(name: str) -> CallSpec:
-    return CallSpec(lambda h, *a, **k: getattr(h, name)(*a, **k), f"{{h}}.{name}({{args}})")
+    return CallSpec(lambda h, *a, **k: getattr(h, name)(*a, **k), f"{{h}}.{name}({{args}})",
+                    method=name)
 
 
 #: Public ``random.Random`` methods that draw nothing: seeding and state. (The module functions

@@ -29,11 +29,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import zlib
 import shlex
 import struct
 import sys
 import time
+import zlib
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -339,6 +339,7 @@ def draw(case: DeepCase, backends: dict[str, Any], *, algorithm: str = DIGEST,
             blocks.update(values)
             bar.update(n)
         bar.close()
+    head = np.empty(0) if head is None else head  # a draw of no values
     return DeepDraw(case, algorithm, str(head.dtype), case.length, h.hexdigest(), head, how,
                     time.perf_counter() - begin, blocks.finish())
 

@@ -301,7 +301,8 @@ def golden_cases(run: Run) -> Iterator[Param]:
 def deep_case(run: Run) -> Iterator[Param]:
     """Each deep case (``[[deep]]`` in the catalog) on the devices under test, narrowed by
     ``--case``; cases over 10**7 values only in the nightly tier (``--profile nightly`` or
-    ``RNGSUITE_DEEP=nightly``)."""
+    ``RNGSUITE_DEEP=nightly``); the long draws of sampler branches unless
+    ``RNGSUITE_DEEP=no-long``."""
     found = False
     for case in select(load_deep(), run.deep_globs):
         b = run.backends.get(case.backend)
@@ -313,6 +314,8 @@ def deep_case(run: Run) -> Iterator[Param]:
             skip = "xxhash is not installed (the deep digest is XXH3-128: pip install xxhash)"
         elif b.unavailable() is None and (why := deep.absent(case, b)):
             skip = why  # binomialvariate before Python 3.12: the call is newer than the release
+        elif case.sampler and not run.long:
+            skip = "long draws left out (RNGSUITE_DEEP=no-long)"
         elif case.nightly and not run.nightly:
             skip = (f"nightly tier ({count_text(case.length)} values): --profile nightly or "
                     "RNGSUITE_DEEP=nightly")

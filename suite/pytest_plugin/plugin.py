@@ -53,7 +53,8 @@ __all__ = ["pytest_addoption", "pytest_configure", "pytest_report_header",
            "pytest_generate_tests", "pytest_collection_finish", "pytest_sessionfinish",
            "pytest_terminal_summary", "pytest_unconfigure",
            "rngsuite", *inputs.INPUTS]
-#: Set to ``nightly`` to run the deep streams' nightly tier without the nightly profile.
+#: Set to ``nightly`` to run the deep streams' nightly tier without the nightly profile, or to
+#: ``no-long`` to leave out the long draws of sampler branches.
 DEEP_VARIABLE = "RNGSUITE_DEEP"
 
 
@@ -145,11 +146,13 @@ def pytest_configure(config: pytest.Config) -> None:
         pytest.exit(str(exc), returncode=EXIT_BAD_INPUT)
     if problem := prov.capability_problem():
         pytest.exit(problem, returncode=EXIT_INTERNAL)
-    nightly = profile == "nightly" or os.environ.get(DEEP_VARIABLE, "").lower() == "nightly"
+    deep_tier = os.environ.get(DEEP_VARIABLE, "").lower()
+    nightly = profile == "nightly" or deep_tier == "nightly"
     config.stash[RUN] = Run(ledger=ledger, devices=devices, catalog=cases, cases=chosen,
                             record=config.option.record, ulp=config.option.ulp,
                             deep_globs=list(config.option.case), nightly=nightly,
-                            tiers={"compiled"} if config.option.compiled or nightly else set())
+                            tiers={"compiled"} if config.option.compiled or nightly else set(),
+                            long=deep_tier != "no-long")
     if config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput"):
         config.pluginmanager.register(summary.XdistReport(config), "rngsuite-xdist-report")
 

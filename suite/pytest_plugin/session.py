@@ -20,7 +20,7 @@ class Run:
 
     def __init__(self, *, ledger: Ledger, devices: list[str], catalog: list[Case],
                  cases: list[Case], record: bool, ulp: int, deep_globs: list[str],
-                 nightly: bool, tiers: set[str] = frozenset()) -> None:
+                 nightly: bool, tiers: set[str] = frozenset(), long: bool = True) -> None:
         self.ledger, self.devices, self.cases = ledger, devices, cases
         #: With --case, the properties run on the selected cases' backends only.
         self.focus = {c.backend for c in cases} if len(cases) < len(catalog) else None
@@ -30,6 +30,9 @@ class Run:
         self.deep_globs = deep_globs
         #: Whether the nightly tier (deep cases over 10**7 values) runs.
         self.nightly = nightly
+        #: Whether the long draws of sampler branches run (``RNGSUITE_DEEP=no-long`` leaves
+        #: them out: to measure what they cost, and what they catch that nothing else does).
+        self.long = long
         #: The tiers this run takes on (``--compiled``): a backend of another tier is one skip.
         self.tiers = set(tiers)
         self.backends: dict[str, Backend] = registry(devices)

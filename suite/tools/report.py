@@ -19,7 +19,7 @@ from packaging.specifiers import SpecifierSet
 
 from rngsuite.checks import conditions
 from rngsuite.core import provenance as prov
-from rngsuite.core.catalog import parse_case
+from rngsuite.core.catalog import parse_case, parse_deep_id
 from rngsuite.core.compare import DEFAULT_ULP, compare
 from rngsuite.core.ledger import BLOCK, Ledger
 from rngsuite.core.provenance import natural_key
@@ -35,7 +35,7 @@ PACKAGES = ("numpy", "torch", "pandas", "python")
 class Difference:
     """How one era's values differ from another's, over all of a case's draws."""
 
-    kind: str  # values | dtype | shape | draws
+    kind: str  # values | dtype | shape | draws | digest (a long draw: where it parts)
     n_diff: int = 0
     size: int = 0
     max_ulp: float | None = None
@@ -46,7 +46,7 @@ class Difference:
         change."""
         if self.kind != "values":
             return {"dtype": "dtype changed", "shape": "shape changed",
-                    "draws": "draw count changed"}[self.kind]
+                    "draws": "draw count changed", "digest": "different"}[self.kind]
         return f"within {ulp} ULP" if self.max_ulp is not None and self.max_ulp <= ulp \
             else "different"
 
@@ -310,13 +310,14 @@ def change_rows(ledger: Ledger, *, ulp: int = DEFAULT_ULP) -> list[dict[str, Any
     """Every (case, conditions) whose era differs between neighbouring recorded releases of a
     package, attributed to the first release that has it, with the difference."""
     rows, cache = [], {}
-    for backend in sorted(ledger.files):
-        lf = ledger.files[backend]
+    # The deep store too: its long draws are where changes in rare branches show.
+    for store, lf in [(b, ledger.files[b]) for b in sorted(ledger.files)] + [("", ledger.deep)]:
         for package in PACKAGES:
             for rest, versions in releases_by_conditions(lf.environments, package).items():
                 for case_id, eras in lf.cases.items():
                     if len(eras) < 2:
                         continue
+                    backend = store or parse_deep_id(case_id).backend
                     era_of = {env: era for era in eras for env in era.environments}
                     # Neighbours among the releases that recorded this case: a case added later
                     # (recorded on fewer releases) is compared across the gap.
@@ -325,12 +326,19 @@ def change_rows(ledger: Ledger, *, ulp: int = DEFAULT_ULP) -> list[dict[str, Any
                         a, b = era_of[l0], era_of[l1]
                         if a is b:
                             continue
+                        long = lf is ledger.deep
                         rows.append({"package": package, "release": v1.split("+")[0],
                                      "previous": v0.split("+")[0], "backend": backend,
-                                     "call": call_name(backend, case_id), "case": case_id,
+                                     "call": call_name(backend, case_id)
+                                     + (" (long draw)" if long else ""), "case": case_id,
                                      "conditions": rest, "from": a, "to": b,
-                                     "difference": era_difference(ledger, a, b, ulp=ulp),
-                                     "bit stream": _bit_stream(lf, package, l0, l1, cache)})
+                                     "difference": Difference("digest", detail=deep_difference(
+                                         a.values, b.values)) if long else
+                                     era_difference(ledger, a, b, ulp=ulp),
+                                     # A long draw's bit stream: its backend's raw words.
+                                     "bit stream": _bit_stream(bits, package, l0, l1, cache)
+                                     if (bits := ledger.files.get(backend) if long else lf)
+                                     else "not recorded"})
     return rows
 
 
