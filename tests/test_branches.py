@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import NEWER_CALLS
 from rngsuite.core.branches import BranchError, load_branches
 from rngsuite.core.catalog import parse_call
 from rngsuite.tools.branches import branch_coverage
@@ -65,3 +66,32 @@ def test_a_bad_row_is_named(tmp_path, text, says):
     with pytest.raises(BranchError, match="branches.toml: \\[\\[sampler\\]\\] #1") as info:
         load_branches(path)
     assert says in str(info.value)
+
+
+def test_a_bad_refusal_row_is_named(tmp_path):
+    """A [[refused]] row whose call does not parse, or that lacks a field, is one error naming
+    the file and the row."""
+    path = tmp_path / "branches.toml"
+    path.write_text('[[refused]]\nbackends = ["numpy.RandomState"]\ncalls = ["binomial(-1,"]\n'
+                    'raises = ["ValueError"]\nsource = "s"\n')
+    with pytest.raises(BranchError, match=r"branches.toml: \[\[refused\]\] #1: .*binomial"):
+        load_branches(path)
+    path.write_text('[[refused]]\nbackends = ["numpy.RandomState"]\ncalls = ["binomial(-1,0.5)"]\n'
+                    'source = "s"\n')
+    with pytest.raises(BranchError, match=r"\[\[refused\]\] #1: lacks raises"):
+        load_branches(path)
+
+
+def test_every_refusal_row_names_a_call_of_its_backends():
+    """Each [[refused]] call exists on at least one backend its row names (in some release):
+    a row that names no real call would check nothing."""
+    from rngsuite.backends import registry
+    from rngsuite.core.catalog import parse_steps
+
+    backends = registry()
+    for row in load_branches().refused:
+        mine = [b for name, b in backends.items() if row.applies_to(name)]
+        assert mine, row
+        steps = parse_steps(row.call)
+        assert any(all(s.name in b.calls or s.name in NEWER_CALLS for s in steps)
+                   for b in mine), row.call

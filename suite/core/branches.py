@@ -23,7 +23,8 @@ call leaves it out); ``when`` is an expression over them (arithmetic, comparison
 ``in``, and the functions of :data:`FUNCTIONS`). ``long = true`` marks a branch whose choice is
 made by the random values themselves (a rejection step, a tail): only a long draw reaches it
 (a deep case of at least :data:`LONG` values), not 5 or 1,000 values. ``[[single]]`` rows name the
-calls read and found to have one path. A catalog call's arguments reach ``when`` as Python
+calls read and found to have one path; ``[[refused]]`` rows the parameters an entry point
+documents as refused, with the error (verify checks they still are). A catalog call's arguments reach ``when`` as Python
 values: numbers, lists, ``full((n,),v)`` as ``[v]``, ``ones(..)`` as ``[1.0]``, ``arange(..)`` as its
 list, a dtype as its name.
 """
@@ -33,12 +34,14 @@ from __future__ import annotations
 import ast
 import math
 import operator
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from rngsuite.core.catalog import CatalogError, Call, DType, List, Make, parse_literal
+from rngsuite.core.catalog import (CatalogError, Call, DType, List, Make, glob_match,
+                                   parse_literal, parse_steps)
 from rngsuite.core.settings import DATA
 
 BRANCHES_PATH = DATA / "branches.toml"
@@ -200,10 +203,25 @@ class Branch:
 
 
 @dataclass(frozen=True)
+class Refused:
+    """A call with parameters an entry point documents as refused, and the error it raises."""
+
+    backends: tuple[str, ...]  # globs on backend names
+    call: str
+    raises: tuple[str, ...]
+    match: re.Pattern
+    source: str
+
+    def applies_to(self, backend: str) -> bool:
+        return any(glob_match(backend, g) for g in self.backends)
+
+
+@dataclass(frozen=True)
 class Branches:
     branches: tuple[Branch, ...]
     #: library -> call -> source, for the calls read and found to have one path.
     single: dict[str, dict[str, str]]
+    refused: tuple[Refused, ...] = ()
 
     def of(self, library: str) -> list[Branch]:
         return [b for b in self.branches if b.library == library]
@@ -269,8 +287,24 @@ def load_branches(path: Path = BRANCHES_PATH) -> Branches:
             raise BranchError(f"{where}: needs library, calls and source")
         for call in calls:
             single.setdefault(library, {})[call] = source
-    return Branches(tuple(branches), single)
+    refused: list[Refused] = []
+    for i, row in enumerate(data.get("refused", [])):
+        where = f"{path}: [[refused]] #{i + 1}"
+        try:
+            raises = row["raises"]
+            for call in row["calls"]:
+                parse_steps(call)  # a call that does not parse is named here
+                refused.append(Refused(tuple(row["backends"]), call,
+                                       tuple(raises) if isinstance(raises, list) else (raises,),
+                                       re.compile(row.get("match", "")), row["source"]))
+        except KeyError as exc:
+            raise BranchError(f"{where}: lacks {exc.args[0]}") from None
+        except re.error as exc:
+            raise BranchError(f"{where}: match is not a regular expression ({exc})") from None
+        except CatalogError as exc:
+            raise BranchError(f"{where}: {exc}") from None
+    return Branches(tuple(branches), single, tuple(refused))
 
 
-__all__ = ["BRANCHES_PATH", "Branch", "BranchError", "Branches", "FUNCTIONS", "LONG",
+__all__ = ["BRANCHES_PATH", "Branch", "BranchError", "Branches", "FUNCTIONS", "LONG", "Refused",
            "argument_value", "load_branches"]

@@ -24,7 +24,9 @@ import pytest
 from rngsuite.backends import Backend
 from rngsuite.checks import deep, engine
 from rngsuite.checks.divergences import KNOWN, Condition, match_backend
-from rngsuite.core.catalog import count_text, load_catalog, load_deep, parse_call, select
+from rngsuite.core.branches import load_branches
+from rngsuite.core.catalog import (count_text, load_catalog, load_deep, parse_call, parse_steps,
+                                   select)
 from rngsuite.core.provenance import installed_versions
 from rngsuite.core.regimes import load_regimes
 from rngsuite.core.settings import DATA
@@ -210,6 +212,19 @@ def seed_refusals(run: Run) -> Iterator[Param]:
     refusals = load_regimes().refusals
     for b in _focused(run):
         mine = [r for r in refusals if r.applies_to(b.name)]
+        if mine:
+            yield Param((b, mine), b.name, [b])
+
+
+@input_fixture
+def parameter_refusals(run: Run) -> Iterator[Param]:
+    """``(backend, refusals)``: the calls with parameters a backend documents as refused and
+    the error of each (``suite/data/branches.toml [[refused]]``), calls the installed release
+    has; one test per backend."""
+    refused = load_branches().refused
+    for b in _focused(run):
+        mine = [r for r in refused if r.applies_to(b.name)
+                and all(b.supports(step) for step in parse_steps(r.call))]
         if mine:
             yield Param((b, mine), b.name, [b])
 
