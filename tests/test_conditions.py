@@ -163,3 +163,15 @@ def test_emulate_refuses_a_bad_release_or_cpu_in_one_line(tmp_path):
         main(["emulate", "--numpy", "2.4", "--cpu", "x86", "--cache", str(tmp_path)])
     assert exc.value.code == 2
     assert not (tmp_path / "site").exists()
+
+
+def test_a_long_draw_is_labelled_by_its_call_s_conditions():
+    """A long draw of a call a conditions.toml row is about (Wishart: torch's BLAS, the CPU
+    vendor) carries those fields in its label, as the call's catalog cases do; a bare deep
+    stream carries none."""
+    from rngsuite.core.catalog import parse_deep_id
+
+    env = {"torch": "2.13.0+cpu", "torch_mkl": True}
+    long = parse_deep_id("torch:cpu:Wishart_sample(3.0,eye(2),({n},))(10**6)@17")
+    assert set(conditions.extra_fields(long, env)) == {"torch_blas", "cpu_vendor"}
+    assert conditions.extra_fields(parse_deep_id("torch:cpu:rand(10**6)@17"), env) == ()

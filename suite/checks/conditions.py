@@ -165,5 +165,7 @@ def possible_keys(backend: Any, *, table: Iterable[Row] | None = None) -> list[t
         if match_backend(row.backends, backend.name, backend.device) and row.field not in fields \
                 and row.field not in base:
             fields.append(row.field)
+    # Any order: a case's fields follow the order of the rows that take it, and two rows may
+    # add the same field (cpu_vendor, for the exponential family and for LAPACK's calls).
     return [base + combo for n in range(len(fields) + 1)
-            for combo in itertools.combinations(fields, n)]
+            for combo in itertools.permutations(fields, n)]

@@ -39,6 +39,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from rngsuite.checks import conditions
 from rngsuite.checks.engine import record_command
 from rngsuite.checks.verdict import Verdict, judge, reproduce_line
 from rngsuite.core.progress import Bar
@@ -222,12 +223,12 @@ class _CallStream(Stream):
     backend protocol: ``open`` once, then ``run`` the call for ``n`` values again and again."""
 
     def __init__(self, backend: Any, case: DeepCase) -> None:
-        backend.check(Case(backend.name, (case.seed,), case.steps(1), backend.device))
+        backend.check(Case(backend.name, (case.seed,), case.steps_for(1), backend.device))
         self.backend, self.case = backend, case
         self.handle = backend.open([case.seed])[0]
 
     def draw(self, n: int) -> np.ndarray:
-        (step,) = self.case.steps(n)
+        (step,) = self.case.steps_for(n)
         return np.asarray(self.backend.run(self.handle, step))
 
 
@@ -236,7 +237,7 @@ def absent(case: DeepCase, backend: Any) -> str | None:
     has no such call: binomialvariate before Python 3.12), or None."""
     reason = backend.unavailable()
     if reason is None and case.sampler:
-        reason = next((r for step in case.steps(1) if (r := backend.absent(step))), None)
+        reason = next((r for step in case.steps_for(1) if (r := backend.absent(step))), None)
     return reason
 
 
@@ -364,9 +365,12 @@ def check(case: DeepCase, ledger: Ledger, backends: dict[str, Any], *,
     algorithm = ledger.deep.header["digest"]
     drawn = draw(case, backends, algorithm=algorithm, chunk=chunk)
     env = prov.environment(backend.device)
+    # A long draw's label carries the CPU conditions its call depends on (conditions.toml), as
+    # a catalog case's does; a bare stream's call is in no row.
+    keys = conditions.label_keys(case, backend, env)
     values = Digest(drawn.dtype, drawn.length, drawn.digest, drawn.head.tolist(), drawn.blocks)
-    verdict = Verdict(case, backend, DEEP, "unrecorded", prov.label(env, backend.provenance_keys()),
-                      env, values=values, recorded=ledger.deep.environments,
+    verdict = Verdict(case, backend, DEEP, "unrecorded", prov.label(env, keys), env,
+                      values=values, recorded=ledger.deep.environments,
                       seed_note=f"values {case.start} to {case.start + case.length - 1} of "
                                 f"{case.call} ({drawn.how})",
                       reproduce=reproduce_line(f"python -m rngsuite deep verify --case "

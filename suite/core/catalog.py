@@ -496,9 +496,15 @@ class DeepCase:
         """A long draw of a catalog call (``{n}`` in the call), not a bare stream."""
         return SIZE in self.call
 
-    def steps(self, n: int) -> "tuple[Call, ...]":
+    def steps_for(self, n: int) -> "tuple[Call, ...]":
         """The catalog call drawing ``n`` values (a sampler's long draw, chunk by chunk)."""
         return parse_steps(self.call.replace(SIZE, str(n)))
+
+    @property
+    def steps(self) -> "tuple[Call, ...]":
+        """The call each chunk of a long draw makes (what conditions and branches read, as they
+        read a catalog case's steps); none for a bare stream."""
+        return self.steps_for(SAMPLER_CHUNK) if self.sampler else ()
 
     def __str__(self) -> str:
         return self.id

@@ -54,7 +54,7 @@ def _steps(library: Library, cases: Iterable[Case | DeepCase],
         if isinstance(case, DeepCase):
             if not case.sampler:
                 continue
-            steps, long = case.steps(SAMPLER_CHUNK), case.length >= LONG
+            steps, long = case.steps, case.length >= LONG
         else:
             steps, long = case.steps, False
         for step in steps:
