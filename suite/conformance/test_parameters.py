@@ -5,6 +5,7 @@ branch and edge cases, checked as goldens."""
 from __future__ import annotations
 
 from rngsuite.core.catalog import Case, parse_steps
+from rngsuite.pytest_plugin.property_checks import check_refusals
 
 
 def test_parameter_refusals(parameter_refusals):
@@ -12,17 +13,7 @@ def test_parameter_refusals(parameter_refusals):
     probability outside [0, 1], an empty range) is still refused with that error: a release
     that starts accepting one draws some stream nobody chose."""
     backend, refusals = parameter_refusals
-    wrong = []
-    for refusal in refusals:
-        where = f"{backend.name}: {refusal.call} ({refusal.source})"
-        try:
-            drawn = backend.draw(Case(backend.name, (17,), parse_steps(refusal.call),
-                                      backend.device))
-        except Exception as exc:  # noqa: BLE001 -- the refusal under test
-            if type(exc).__name__ not in refusal.raises or not refusal.match.search(str(exc)):
-                wrong.append(f"{where}: expected {' or '.join(refusal.raises)} matching "
-                             f"{refusal.match.pattern!r}, got {type(exc).__name__}: {exc}")
-        else:
-            wrong.append(f"{where}: accepted now (first values {drawn[0].reshape(-1)[:3]}), "
-                         f"documented as refused with {' or '.join(refusal.raises)}")
-    assert not wrong, "\n".join(wrong)
+    check_refusals(backend, refusals,
+                   lambda row: backend.draw(Case(backend.name, (17,), parse_steps(row.call),
+                                                 backend.device))[0],
+                   lambda row: row.call)

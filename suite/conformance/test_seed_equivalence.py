@@ -10,7 +10,7 @@ from hypothesis import given, strategies as st
 from rngsuite.core.catalog import parse_literal, parse_seed
 from rngsuite.pytest_plugin import assertions as ph
 from rngsuite.pytest_plugin import strategies as hh
-from rngsuite.pytest_plugin.property_checks import check_distinct_seeds
+from rngsuite.pytest_plugin.property_checks import check_distinct_seeds, check_refusals
 
 
 @given(data=st.data())
@@ -57,20 +57,10 @@ def test_seed_refusals(seed_refusals):
     is still refused with that error: a release that starts taking one maps it onto a stream
     nobody chose."""
     backend, refusals = seed_refusals
-    wrong = []
-    for refusal in refusals:
-        where = f"{backend.name}: seed {refusal.seed} ({refusal.source})"
-        try:
-            handle = backend.open([backend.seed_value(refusal.value)])[0]
-            drawn = backend.run(handle, hh.probe(backend))
-        except Exception as exc:  # noqa: BLE001 -- the refusal under test
-            if type(exc).__name__ not in refusal.raises or not refusal.match.search(str(exc)):
-                wrong.append(f"{where}: expected {' or '.join(refusal.raises)} matching "
-                             f"{refusal.match.pattern!r}, got {type(exc).__name__}: {exc}")
-        else:
-            wrong.append(f"{where}: accepted now (first values {drawn.reshape(-1)[:3]}), "
-                         f"documented as refused with {' or '.join(refusal.raises)}")
-    assert not wrong, "\n".join(wrong)
+    check_refusals(backend, refusals,
+                   lambda row: backend.run(backend.open([backend.seed_value(row.value)])[0],
+                                           hh.probe(backend)),
+                   lambda row: f"seed {row.seed}")
 
 
 def test_seed_facts(seed_fact):

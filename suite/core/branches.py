@@ -40,8 +40,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from rngsuite.core.catalog import (CatalogError, Call, DType, List, Make, glob_match,
-                                   parse_literal, parse_steps)
+from rngsuite.core.catalog import (CatalogError, Call, DType, List, Make, parse_literal,
+                                   parse_steps)
+from rngsuite.core.regimes import Documented
 from rngsuite.core.settings import DATA
 
 BRANCHES_PATH = DATA / "branches.toml"
@@ -203,17 +204,10 @@ class Branch:
 
 
 @dataclass(frozen=True)
-class Refused:
+class Refused(Documented):
     """A call with parameters an entry point documents as refused, and the error it raises."""
 
-    backends: tuple[str, ...]  # globs on backend names
-    call: str
-    raises: tuple[str, ...]
-    match: re.Pattern
-    source: str
-
-    def applies_to(self, backend: str) -> bool:
-        return any(glob_match(backend, g) for g in self.backends)
+    call: str = ""
 
 
 @dataclass(frozen=True)
@@ -294,9 +288,10 @@ def load_branches(path: Path = BRANCHES_PATH) -> Branches:
             raises = row["raises"]
             for call in row["calls"]:
                 parse_steps(call)  # a call that does not parse is named here
-                refused.append(Refused(tuple(row["backends"]), call,
+                refused.append(Refused(tuple(row["backends"]),
                                        tuple(raises) if isinstance(raises, list) else (raises,),
-                                       re.compile(row.get("match", "")), row["source"]))
+                                       re.compile(row.get("match", "")), row["source"],
+                                       call=call))
         except KeyError as exc:
             raise BranchError(f"{where}: lacks {exc.args[0]}") from None
         except re.error as exc:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from rngsuite.core.catalog import (CatalogError, Call, Make, glob_match, parse_call, parse_literal,
                                    parse_seed)
 from rngsuite.core.compare import DTYPES
@@ -70,14 +72,36 @@ class Axis:
 
 
 @dataclass(frozen=True)
-class Refusal:
-    """A seed form a backend refuses, with the documented error."""
+class Documented:
+    """An error an entry point documents: on which backends (globs), the exception types seen
+    across releases, a regular expression over its message, and where it is documented."""
 
-    backends: tuple[str, ...]  # globs on backend names
-    seed: str
+    backends: tuple[str, ...]
     raises: tuple[str, ...]
     match: re.Pattern
     source: str
+
+    def applies_to(self, backend: str) -> bool:
+        return any(glob_match(backend, g) for g in self.backends)
+
+    def mismatch(self, error: BaseException | None, drawn: Any = None) -> str | None:
+        """Why what happened is not the documented refusal (None: it is): ``error`` is what the
+        attempt raised, ``drawn`` what it drew when it raised nothing."""
+        expected = " or ".join(self.raises)
+        if error is None:
+            first = np.asarray(drawn, dtype=object).reshape(-1)[:3] if drawn is not None else []
+            return f"accepted now (first values {list(first)}), documented as refused with {expected}"
+        if type(error).__name__ not in self.raises or not self.match.search(str(error)):
+            return (f"expected {expected} matching {self.match.pattern!r}, got "
+                    f"{type(error).__name__}: {error}")
+        return None
+
+
+@dataclass(frozen=True)
+class Refusal(Documented):
+    """A seed form a backend refuses, with the documented error."""
+
+    seed: str = ""
 
     @property
     def value(self) -> Any:
@@ -87,9 +111,6 @@ class Refusal:
             return parse_seed(self.seed)
         except CatalogError:
             return parse_literal(self.seed)
-
-    def applies_to(self, backend: str) -> bool:
-        return any(glob_match(backend, g) for g in self.backends)
 
     @property
     def id(self) -> str:
@@ -273,8 +294,9 @@ def load_regimes(path: Path = REGIMES_PATH) -> Regimes:
         try:
             raises, backends = row["raises"], tuple(row["backends"])
             for seed in row["seeds"]:
-                refusal = Refusal(backends, seed, tuple(raises) if isinstance(raises, list)
-                                  else (raises,), re.compile(row["match"]), row["source"])
+                refusal = Refusal(backends, tuple(raises) if isinstance(raises, list)
+                                  else (raises,), re.compile(row["match"]), row["source"],
+                                  seed=seed)
                 refusal.value  # a bad seed is named here
                 refusals.append(refusal)
         except KeyError as exc:
@@ -284,7 +306,7 @@ def load_regimes(path: Path = REGIMES_PATH) -> Regimes:
     return Regimes(tuple(axes), seeds, tuple(refusals))
 
 
-__all__ = ["AXES", "Axis", "INPUTS", "LAYOUTS", "REGIMES_PATH",
+__all__ = ["AXES", "Axis", "Documented", "INPUTS", "LAYOUTS", "REGIMES_PATH",
            "Refusal", "RegimeError", "Regimes", "SHAPES", "Value", "band", "band_probe",
            "in_band", "input_value", "layout_of", "load_regimes", "make_ndim", "shape_values",
            "span_of"]

@@ -15,6 +15,22 @@ from rngsuite.pytest_plugin import strategies as hh
 from rngsuite.pytest_plugin.inputs import rows_for
 
 
+def check_refusals(backend, refusals, attempt, name) -> None:
+    """Each documented refusal (``core.regimes.Documented``: a seed form, a parameter) still
+    refuses with its documented error: ``attempt(row)`` draws what the row says is refused,
+    ``name(row)`` says what it tried. Every row is tried, then the wrong ones are listed."""
+    wrong = []
+    for row in refusals:
+        error, drawn = None, None
+        try:
+            drawn = attempt(row)
+        except Exception as exc:  # noqa: BLE001 -- the refusal under test
+            error = exc
+        if (why := row.mismatch(error, drawn)) is not None:
+            wrong.append(f"{backend.name}: {name(row)} ({row.source}): {why}")
+    assert not wrong, "\n".join(wrong)
+
+
 def check_continues(backend, seed: int):
     """The probe twice on one stream (shared by the property and the witnesses)."""
     probe = hh.probe(backend)
