@@ -35,13 +35,12 @@ import ast
 import math
 import operator
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from rngsuite.core.catalog import (CatalogError, Call, DType, List, Make, parse_literal,
-                                   parse_steps)
+                                   parse_steps, read_data_file)
 from rngsuite.core.regimes import Documented
 from rngsuite.core.settings import DATA
 
@@ -244,11 +243,7 @@ def _params(raw: Any, where: str) -> tuple[tuple[str, ...], tuple[tuple[str, Any
 
 def load_branches(path: Path = BRANCHES_PATH) -> Branches:
     """Read and check the branches file; a bad entry is a :class:`BranchError` naming it."""
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise BranchError(f"{path}: {exc}") from None
+    data = read_data_file(path, BranchError)
     branches: list[Branch] = []
     seen: set[str] = set()
     for i, row in enumerate(data.get("sampler", [])):

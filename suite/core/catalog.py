@@ -344,14 +344,19 @@ def parse_case(text: str) -> Case:
     raise CatalogError(f"{text!r}: no backend:call(..) before the @")
 
 
+def read_data_file(path: Path, error: type[CatalogError] = CatalogError) -> dict:
+    """A data file of ``suite/data`` (TOML) read whole; a file that is not TOML is one ``error``
+    naming it."""
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{path}: {exc}") from None
+
+
 def load_rows(path: Path = CATALOG_PATH, *, table: str = "streams") -> list[dict]:
     """Read the catalog file's grids of one kind (``streams`` or ``deep``)."""
-    with open(path, "rb") as fh:
-        try:
-            data = tomllib.load(fh)
-        except tomllib.TOMLDecodeError as exc:
-            raise CatalogError(f"{path}: {exc}") from None
-    rows = data.get(table, [])
+    rows = read_data_file(path).get(table, [])
     for i, row in enumerate(rows):
         missing = {"backends", "calls", "seeds"} - row.keys()
         if missing:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from rngsuite.core.catalog import (CatalogError, Call, Make, glob_match, parse_call, parse_literal,
-                                   parse_seed)
+                                   parse_seed, read_data_file)
 from rngsuite.core.compare import DTYPES
 from rngsuite.core.settings import DATA
 
@@ -239,11 +238,7 @@ def _probe_text(axis: str, template: str, value: str, bits: bool) -> str:
 
 def load_regimes(path: Path = REGIMES_PATH) -> Regimes:
     """Read and check the regimes file; a bad entry is a :class:`RegimeError` naming it."""
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise RegimeError(f"{path}: {exc}") from None
+    data = read_data_file(path, RegimeError)
     axes: list[Axis] = []
     for i, row in enumerate(data.get("axis", [])):
         where = f"{path}: [[axis]] #{i + 1}"
