@@ -385,16 +385,14 @@ def check(case: DeepCase, ledger: Ledger, backends: dict[str, Any], *,
                           f"{shown.length} values), got {values.digest} ({values.dtype}, "
                           f"{values.length})"]
         k = next((i for i, (a, b) in enumerate(zip(shown.head, values.head)) if a != b), None)
-        block = shown.first_block_differing(values)
+        parting = shown.parting(values, case.start)
         if shown.dtype != values.dtype:
             verdict.detail.append(f"  dtype changed: {shown.dtype} -> {values.dtype}")
-        elif k is None and block is not None:
-            first = case.start + block * BLOCK
-            last = min(first + BLOCK, case.start + case.length) - 1
+        elif k is None and parting is not None:
+            first, where = parting
             verdict.detail.append(
-                f"  first difference in values {first} to {last} (block {block + 1} of "
-                f"{-(-case.length // BLOCK)}: the {first - case.start} values before it are "
-                f"equal); the first {len(values.head)} values are equal")
+                f"  first difference in {where}: the {first - case.start} values before it "
+                f"are equal; the first {len(values.head)} values are equal")
         elif k is None:
             verdict.detail.append(f"  the first {len(values.head)} values are equal: the stream "
                                   "parts later (narrow the window to find where)")

@@ -24,9 +24,9 @@ call leaves it out); ``when`` is an expression over them (arithmetic, comparison
 made by the random values themselves (a rejection step, a tail): only a long draw reaches it
 (a deep case of at least :data:`LONG` values), not 5 or 1,000 values. ``[[single]]`` rows name the
 calls read and found to have one path; ``[[refused]]`` rows the parameters an entry point
-documents as refused, with the error (verify checks they still are). A catalog call's arguments reach ``when`` as Python
-values: numbers, lists, ``full((n,),v)`` as ``[v]``, ``ones(..)`` as ``[1.0]``, ``arange(..)`` as its
-list, a dtype as its name.
+documents as refused, with the error (verify checks they still are). A catalog call's
+arguments reach ``when`` as Python values: numbers, lists, ``full((n,),v)`` as ``[v]``,
+``ones(..)`` as ``[1.0]``, ``arange(..)`` as its list, a dtype as its name.
 """
 
 from __future__ import annotations

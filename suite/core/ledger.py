@@ -37,8 +37,8 @@ from rngsuite.core.compare import (DTYPES, canonical_bytes, digest, np_dtype, st
 from rngsuite.core.store import (EraFile, LedgerError, Pending, Recorded, atomic_write,
                                  check_values, parse_json, parse_file, save)
 
-__all__ = ["ALGORITHMS", "BLOCK", "DEEP", "DIGEST", "Digest", "Draw", "HEAD", "Ledger", "LedgerError",
-           "SHORT", "array_path", "deep_path", "file_for", "load_array", "read_draw",
+__all__ = ["ALGORITHMS", "BLOCK", "DEEP", "DIGEST", "Digest", "Draw", "HEAD", "Ledger",
+           "LedgerError", "SHORT", "array_path", "deep_path", "file_for", "load_array", "read_draw",
            "read_file", "same_draws"]
 
 #: Draws with at most this many elements keep every value in the JSON file.
@@ -283,6 +283,18 @@ class Digest:
         n = min(mine.size, theirs.size)
         differ = np.flatnonzero(mine[:n] != theirs[:n])
         return int(differ[0]) if differ.size else (n if mine.size != theirs.size else None)
+
+    def parting(self, other: "Digest", start: int = 0) -> tuple[int, str] | None:
+        """Where ``other`` parts from this draw, for people: the first value of the first
+        differing block (counted from ``start``, the draw's first value) and ``values A to B
+        (block k of N)``; None where the blocks cannot tell."""
+        block = self.first_block_differing(other)
+        if block is None:
+            return None
+        first = start + block * BLOCK
+        last = min(first + BLOCK, start + self.length) - 1
+        return first, (f"values {first} to {last} (block {block + 1} of "
+                       f"{-(-self.length // BLOCK)})")
 
 
 #: Values per block of a deep digest's block CRCs (a million values: 977 blocks, 3.9 KB).

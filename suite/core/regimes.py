@@ -89,7 +89,8 @@ class Documented:
         expected = " or ".join(self.raises)
         if error is None:
             first = np.asarray(drawn, dtype=object).reshape(-1)[:3] if drawn is not None else []
-            return f"accepted now (first values {list(first)}), documented as refused with {expected}"
+            return (f"accepted now (first values {list(first)}), documented as refused with "
+                    f"{expected}")
         if type(error).__name__ not in self.raises or not self.match.search(str(error)):
             return (f"expected {expected} matching {self.match.pattern!r}, got "
                     f"{type(error).__name__}: {error}")

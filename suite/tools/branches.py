@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from rngsuite.core.branches import LONG, Branch, Branches, load_branches
-from rngsuite.core.catalog import SAMPLER_CHUNK, Call, Case, DeepCase, load_catalog, load_deep
+from rngsuite.core.catalog import Call, Case, DeepCase, load_catalog, load_deep
 from rngsuite.tools.coverage import LIBRARIES, Library, available
 
 
@@ -51,13 +51,9 @@ def _steps(library: Library, cases: Iterable[Case | DeepCase],
     for case in cases:
         if not library.owns(case.backend):
             continue
-        if isinstance(case, DeepCase):
-            if not case.sampler:
-                continue
-            steps, long = case.steps, case.length >= LONG
-        else:
-            steps, long = case.steps, False
-        for step in steps:
+        # A bare deep stream has no steps; a long draw's steps are its chunks' call.
+        long = isinstance(case, DeepCase) and case.length >= LONG
+        for step in case.steps:
             name = library.name_of(step.name)
             if name is not None:
                 out.setdefault(name, []).append((step, case.id, long))

@@ -21,7 +21,7 @@ from rngsuite.checks import conditions
 from rngsuite.core import provenance as prov
 from rngsuite.core.catalog import parse_case, parse_deep_id
 from rngsuite.core.compare import DEFAULT_ULP, compare
-from rngsuite.core.ledger import BLOCK, Ledger
+from rngsuite.core.ledger import Ledger
 from rngsuite.core.provenance import natural_key
 from rngsuite.core.store import Era, EraFile
 from rngsuite.reference import models
@@ -148,8 +148,8 @@ def ledger_tables(ledger: Ledger, *, changed_only: bool = False,
             "catalog cases that cover them (`suite/data/regimes.toml`).", "",
             regime_table(), "",
             "## Sampler branches of the installed libraries", "",
-            "Per library, the algorithm branches of its sampling calls (`suite/data/branches.toml`, "
-            "each read from the library's source) against the catalog cases that reach them; a "
+            "Per library, the algorithm branches of its sampling calls "
+            "(`suite/data/branches.toml`, each read from the library's source) against the catalog cases that reach them; a "
             "branch chosen by the random values themselves needs a long draw (10**6 values).", "",
             branch_table(), ""]
     for backend in sorted(ledger.files):
@@ -196,12 +196,10 @@ def releases_by_conditions(environments: Iterable[str],
 
 def deep_difference(a: Any, b: Any) -> str:
     """Where two digests of a long draw part: the first block of values whose CRC differs."""
-    block = a.first_block_differing(b)
-    if block is None:
+    parting = a.parting(b)
+    if parting is None:
         return f"digest differs ({a.length} values)"
-    first = block * BLOCK
-    return (f"from values {first}..{min(first + BLOCK, a.length) - 1} on "
-            f"(block {block + 1} of {-(-a.length // BLOCK)})")
+    return f"first differs in {parting[1]}"
 
 
 def upgrade(ledger: Ledger, old: Spec, new: Spec, *, ulp: int = DEFAULT_ULP) -> pd.DataFrame:
