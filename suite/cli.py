@@ -65,9 +65,13 @@ def _parser() -> argparse.ArgumentParser:
                              "HYPOTHESIS_PROFILE, else ci under CI, else dev)")
     verify.add_argument("pytest_args", nargs="*", metavar="-- PYTEST_ARGS",
                         help="passed to pytest after --, e.g. -- -x -k randn")
-    sub.add_parser("record", parents=[common, selecting, streams],
+    record = sub.add_parser("record", parents=[common, selecting, streams],
                    help="draw every case here and add this environment to the ledger (in a "
                         "project: its declared streams, into its ledger)")
+    record.add_argument("--missing", action="store_true",
+                        help="draw only the cases whose label for this machine's conditions "
+                             "(release, CPU capability and vendor, MKL, BLAS kernels, Python) "
+                             "the ledger lacks")
     report = sub.add_parser("report", parents=[common],
                             help="print the ledger: cases x recorded environments, as markdown")
     report.add_argument("--changed", action="store_true",
@@ -140,6 +144,25 @@ def _parser() -> argparse.ArgumentParser:
     trace.add_argument("--to", dest="new", metavar="PACKAGE==VERSION")
     trace.add_argument("--ledger", default=str(DEFAULT_LEDGER), metavar="DIR",
                        help="the library ledger the draws are joined with (default: %(default)s)")
+    matrix = sub.add_parser("matrix", help="the version matrix from the package index: the "
+                                           "environments to run, tox.ini's block, what the "
+                                           "ledger lacks")
+    matrix.add_argument("--index", default=None, metavar="URL",
+                        help="the package index asked (PEP 691 JSON or PEP 503 HTML; default: "
+                             "https://pypi.org/simple)")
+    matrix.add_argument("--snapshot", metavar="FILE",
+                        help="read the index's answer from FILE (written by --save) instead "
+                             "of asking")
+    matrix.add_argument("--save", metavar="FILE", help="write the index's answer to FILE")
+    matrix.add_argument("--tox", nargs="?", const="tox.ini", metavar="TOX_INI",
+                        help="write the matrix into TOX_INI's generated block (default: "
+                             "tox.ini)")
+    matrix.add_argument("--check", action="store_true",
+                        help="list every (release, Python, CPU condition) the ledger lacks; "
+                             "exit 1 when something is missing or a release is newer than "
+                             "every recorded one")
+    matrix.add_argument("--ledger", default=None, metavar="DIR",
+                        help=f"the ledger --check reads (default: {DEFAULT_LEDGER})")
     sub.add_parser("cuda-model", parents=[common],
                    help="the Philox model of torch's CUDA kernels against every recorded CUDA "
                         "golden: the share it predicts, per case, GPU and call")
@@ -249,6 +272,17 @@ def _record(args: argparse.Namespace) -> int:
     removed: list[str] = []
     from rngsuite.core.progress import progress
 
+    if args.missing:
+        # Only what this machine's conditions add: cases the ledger holds under this label
+        # are not drawn at all (a second run records nothing).
+        everything = len(cases)
+        cases = [c for c in cases if backends[c.backend].unavailable()
+                 or not engine.recorded_here(recorder.ledger, backends[c.backend], c)]
+        drawable = sum(not backends[c.backend].unavailable() for c in cases)
+        print(f"--missing: {everything - len(cases)} of {everything} cases are recorded under "
+              f"this machine's labels; drawing the other {drawable}"
+              + (f" ({len(cases) - drawable} more cannot run here)" if len(cases) > drawable
+                 else ""))
     for case in progress(cases, desc="recording", unit="case"):
         backend = backends[case.backend]
         reason = backend.unavailable()
@@ -562,10 +596,37 @@ def _emulate(args: argparse.Namespace) -> int:
     return emulate.run(plan, rest or ["verify"])
 
 
+def _matrix(args: argparse.Namespace) -> int:
+    from rngsuite.core.ledger import Ledger
+    from rngsuite.tools import matrix
+
+    rules = matrix.load_rules()
+    if args.snapshot:
+        snap = matrix.Snapshot.read(Path(args.snapshot))
+    else:
+        try:
+            snap = matrix.take_snapshot(rules, index=args.index or matrix.PYPI)
+        except OSError as exc:  # urllib's URLError is an OSError
+            raise CannotRun(f"cannot ask the index {args.index or matrix.PYPI}: {exc}") from None
+    if args.save:
+        Path(args.save).write_text(snap.to_json(), encoding="utf-8")
+    envs = matrix.environments(rules, snap)
+    if args.tox:
+        changed = matrix.write_tox(Path(args.tox), matrix.tox_block(rules, envs))
+        print(f"{args.tox}: {'written' if changed else 'unchanged'} ({len(envs)} environments)")
+    if not args.check:
+        if not args.tox:
+            print(matrix.render(envs))
+        return EXIT_OK
+    result = matrix.check(rules, snap, matrix.Recorded.of(Ledger.load(Path(args.ledger)), rules))
+    print(matrix.render_check(result, snap))
+    return EXIT_OK if result.ok else EXIT_FAIL
+
+
 COMMANDS = {"verify": _verify, "record": _record, "report": _report, "list": _list,
             "deep": _deep, "draw": _draw, "bisect": _bisect, "merge": _merge,
             "doctor": _doctor, "gpu": _gpu, "cuda-model": _cuda_model, "trace": _trace,
-            "emulate": _emulate}
+            "emulate": _emulate, "matrix": _matrix}
 
 
 #: The commands that write into --ledger.

@@ -100,6 +100,19 @@ def judge_draws(case, backend, store: str, draws: list, ledger: Ledger, *, label
     return verdict
 
 
+def label_here(backend: Backend, case: Case) -> str:
+    """The case's label on this machine: the backend's fields and the case's conditions."""
+    env = prov.environment(backend.device)
+    return prov.label(env, conditions.label_keys(case, backend, env))
+
+
+def recorded_here(ledger: Ledger, backend: Backend, case: Case) -> bool:
+    """Whether the ledger holds the case under this machine's label (``record --missing``
+    draws only the cases it does not)."""
+    label = label_here(backend, case)
+    return any(label in era.environments for era in ledger.eras(case.backend, case.id))
+
+
 def absent_calls(backend: Backend, case: Case) -> str | None:
     """Why the installed release cannot draw this case -- a call it does not have (newer than
     it, or gone) -- or None when it has every call."""
