@@ -18,6 +18,7 @@ function eagerly, and a compiled backend would silently draw eager's stream.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import types
@@ -64,9 +65,16 @@ def _inductor_builds() -> str | None:
     scalar code of its random kernels does not build -- "'at::vec' has not been declared":
     34 of the catalog's 44 calls fail.)"""
     torch = torch_module()
+    import torch._inductor.config as inductor_config
+
+    # Built afresh: Inductor's on-disk caches can hand back kernels built under other kernels
+    # (an AVX-512 run's), and the probe then says yes where nothing builds.
+    fresh = (inductor_config.patch(force_disable_caches=True)
+             if hasattr(inductor_config, "force_disable_caches") else contextlib.nullcontext())
     try:
-        torch.compile(_fresh_code(_probe, "probe"), backend="inductor", fullgraph=True,
-                      dynamic=False)()
+        with fresh:
+            torch.compile(_fresh_code(_probe, "probe"), backend="inductor", fullgraph=True,
+                          dynamic=False)()
     except Exception as exc:  # noqa: BLE001 -- whatever the build raised, said in one line
         detail = next((line[line.index("error:"):].strip() for line in str(exc).splitlines()
                        if "error:" in line),
@@ -82,6 +90,34 @@ def _probe() -> Any:
     # 2.7 builds the first and not the second, torch 2.13 neither.
     torch = torch_module()
     return torch.rand(5), torch.rand(17), torch.randn(17)
+
+
+#: Inductor's cache folder as the user set it, read before torch (which sets the variable to
+#: its default the first time it builds anything) can.
+_USER_CACHE = os.environ.get("TORCHINDUCTOR_CACHE_DIR")
+
+
+def separate_inductor_cache() -> dict[str, str]:
+    """Give Inductor a cache folder per CPU capability, unless the user chose one; the
+    variable it set, for a snippet to set too.
+
+    Inductor's on-disk caches (its precompiled header among them) are not keyed by the ATen CPU
+    capability: after an AVX-512 run, every build under ATEN_CPU_CAPABILITY=default failed here
+    with "'at::vec' has not been declared", and with a fresh folder the same builds succeed.
+    A kernel built for other kernels could also draw other values, so each capability gets its
+    own folder beside Inductor's default one."""
+    if _USER_CACHE:
+        return {}
+    import getpass
+    import tempfile
+
+    from rngsuite.core.provenance import environment
+
+    capability = str(environment("cpu").get("torch_cpu_capability") or "unknown")
+    folder = os.path.join(tempfile.gettempdir(), f"torchinductor_{getpass.getuser()}-"
+                          + capability.replace(" ", "_"))
+    os.environ["TORCHINDUCTOR_CACHE_DIR"] = folder
+    return {"TORCHINDUCTOR_CACHE_DIR": folder}
 
 
 def _fresh_code(fn: Callable[..., Any], tag: str) -> Callable[..., Any]:
@@ -140,6 +176,7 @@ class TorchCompiled(TorchGlobal):
         reason = super().unavailable()
         if reason is not None:
             return reason
+        separate_inductor_cache()  # before anything is built
         torch = torch_module()
         try:
             from torch._dynamo.eval_frame import check_if_dynamo_supported
@@ -156,6 +193,13 @@ class TorchCompiled(TorchGlobal):
                 return "Inductor needs a C++ compiler for the CPU (no g++, c++ or clang++ found)"
             return _inductor_builds()
         return None
+
+    def environment_variables(self) -> dict[str, str]:
+        variables = super().environment_variables()
+        if variables.get("ATEN_CPU_CAPABILITY"):
+            # A snippet under other kernels builds into their own cache folder, as the check did.
+            variables.update(separate_inductor_cache())
+        return variables
 
     def provenance_keys(self) -> tuple[str, ...]:
         keys = super().provenance_keys()

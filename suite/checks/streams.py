@@ -21,9 +21,12 @@ from rngsuite.core.ledger import Ledger
 from rngsuite.core.settings import BadInput
 from rngsuite.core.values import NotStorable, flatten
 
-#: The environment a user's stream can depend on: any of the libraries it draws from, and the
-#: CPU kernels torch picks (AVX2/AVX-512/...), the OS and the architecture.
-KEYS = ("python", "numpy", "torch", "torch_cpu_capability", "system", "machine")
+#: The environment a user's stream can depend on: any of the libraries it draws from, the CPU
+#: kernels torch picks (AVX2/AVX-512/...), the OS and the architecture, and who made the CPU: a
+#: stream that runs a model runs BLAS, and MKL picks its kernels by vendor -- the example
+#: project's one training step gave weights 1 ULP apart on an Intel and an AMD CPU at the same
+#: AVX2 kernels, a "changed" stream under one label (docs/using.md).
+KEYS = ("python", "numpy", "torch", "torch_cpu_capability", "system", "machine", "cpu_vendor")
 
 
 @dataclass(frozen=True)

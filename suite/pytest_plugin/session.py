@@ -38,6 +38,8 @@ class Run:
         self.backends: dict[str, Backend] = registry(devices)
         self.recorder = Recorder(ledger)
         self.verdicts: list[Verdict] = []
+        #: (store, label, status, case id) of each verdict under a label its store lacks.
+        self.unseen: list[tuple[str, str, str, str]] = []
         #: Under pytest-xdist the controller runs no test: the workers' verdict counts, per
         #: (store, status), arrive here when each worker finishes (rngsuite.pytest_plugin.summary).
         self.remote: Counter[tuple[str, str]] = Counter()
@@ -104,6 +106,10 @@ class Run:
     def judged(self, verdict: Verdict) -> str | None:
         """Count the verdict, record it in record mode; what is wrong with it, or None."""
         self.verdicts.append(verdict)
+        if verdict.label not in verdict.recorded:
+            # A label the ledger never held (a release or condition unseen): the run's end says
+            # how deep the evidence for its verdicts is (rngsuite.tools.evidence).
+            self.unseen.append((verdict.store, verdict.label, verdict.status, verdict.case.id))
         if self.record_mode:
             result = self.recorder.add(verdict)
             return conflict_message(verdict, result.era) if result.outcome == "conflict" \

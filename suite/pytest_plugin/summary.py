@@ -41,6 +41,19 @@ def divergence_table() -> Any:
     return pd.DataFrame(rows)
 
 
+def unseen_lines(run: Run) -> list[str]:
+    """Per backend whose label the ledger lacks: what was compared, what matched, which sampler
+    branches the matching cases reach."""
+    from rngsuite.core.catalog import load_deep
+    from rngsuite.tools.evidence import branches_reached, evidence_lines
+
+    matching = {case_id for _, _, status, case_id in run.unseen
+                if status in ("matches", "conforms")}
+    deep = [c for c in load_deep() if c.id in matching]
+    cases = [run.catalog[c] for c in matching if c in run.catalog]
+    return evidence_lines(run.unseen, run.ledger, reached=branches_reached(cases, deep))
+
+
 def write(terminalreporter: Any, run: Run) -> None:
     """The end of a run's output (``pytest_terminal_summary``)."""
     tr = terminalreporter
@@ -66,6 +79,11 @@ def write(terminalreporter: Any, run: Run) -> None:
     tr.write_line("conforms: bit-identical to this environment's recorded era; matches: a new "
                   "environment giving a recorded era's values; changed: matches no era; "
                   "unrecorded: no golden yet.")
+    if run.unseen:
+        tr.write_line("")
+        tr.write_line("Never recorded here -- how deep the evidence is:")
+        for line in unseen_lines(run):
+            tr.write_line(f"  {line}")
     if run.refused:
         tr.write_line("")
         tr.write_line(f"{len(run.refused)} cases the installed releases refuse to draw (a dtype "
@@ -83,7 +101,8 @@ def worker_output(run: Run) -> dict:
                          Counter((v.store, v.status) for v in run.verdicts).items()],
             "recorded": dict(run.recorder.outcomes), "files_written": run.recorder.files_written,
             "divergences": [[r.index, r.matched, r.differed] for r in KNOWN.rows],
-            "ran": [[g, b, n] for (g, b), n in KNOWN.ran.items()], "refused": run.refused}
+            "ran": [[g, b, n] for (g, b), n in KNOWN.ran.items()], "refused": run.refused,
+            "unseen": [list(u) for u in run.unseen]}
 
 
 class XdistReport:
@@ -110,3 +129,4 @@ class XdistReport:
         for guarantee, backend, n in data["ran"]:
             KNOWN.ran[(guarantee, backend)] += n
         run.refused += data.get("refused", [])
+        run.unseen += [tuple(u) for u in data.get("unseen", [])]
