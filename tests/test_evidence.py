@@ -22,11 +22,12 @@ def test_an_unseen_release_names_what_it_was_compared_with(ledger):
     unseen = [("numpy.default_rng", "numpy-9.0.0/Linux/x86_64", "matches", "a"),
               ("numpy.default_rng", "numpy-9.0.0/Linux/x86_64", "matches", "b"),
               ("numpy.default_rng", "numpy-9.0.0/Linux/x86_64", "changed", "c")]
-    lines = evidence_lines(unseen, ledger, reached={"numpy": (7, 120)})
+    lines = evidence_lines(unseen, ledger, reached={"numpy.default_rng": (7, 120)})
     assert lines[0].startswith("numpy.default_rng: numpy 9.0.0 was never recorded. Compared "
                                "with numpy 1.23.5–")
-    assert "2 of 3 cases match a recorded era, 1 changed, 0 never recorded" in lines[0]
-    assert "the matching cases reach 7 of 120 numpy sampler branches" in lines[0]
+    assert "2 of 3 cases and long draws match a recorded era, 1 changed, 0 never recorded" \
+        in lines[0]
+    assert "the matching ones reach 7 of 120 sampler branches of its calls" in lines[0]
     assert lines[-1].startswith('Read "matches" here as evidence of this depth')
 
 
@@ -44,8 +45,20 @@ def test_nothing_unseen_says_nothing(ledger):
     assert evidence_lines([], ledger) == []
 
 
+def test_a_long_draw_counts_for_its_backend(ledger):
+    """A long draw judged in the deep store is told under its own backend, beside its cases."""
+    unseen = [("deep", "numpy-9.0.0/Linux/x86_64", "matches",
+               "numpy.default_rng:binomial(1000,0.4,{n})(10**6)@17"),
+              ("numpy.default_rng", "numpy-9.0.0/Linux/x86_64", "matches", "a")]
+    (line, _) = evidence_lines(unseen, ledger)
+    assert line.startswith("numpy.default_rng: numpy 9.0.0 was never recorded.")
+    assert "2 of 2 cases and long draws match" in line
+
+
 def test_branches_reached_counts_only_the_cases_given():
-    """The branch count is of the cases given: none reach nothing, and each library's total is
-    what the branches file lists for its installed calls."""
-    none = branches_reached([], [])
-    assert none and all(hit == 0 and total > 0 for hit, total in none.values())
+    """The branch count is of the cases given: none reach nothing; a backend's total is its
+    libraries' branches (RandomState: NumPy's legacy calls, not Generator's)."""
+    none = branches_reached([], [], ["numpy.RandomState", "numpy.default_rng"])
+    assert set(none) == {"numpy.RandomState", "numpy.default_rng"}
+    assert all(hit == 0 and total > 0 for hit, total in none.values())
+    assert none["numpy.RandomState"][1] != none["numpy.default_rng"][1]

@@ -33,10 +33,13 @@ def evidence_lines(unseen: Iterable[tuple[str, str, str, str]], ledger: Any, *,
     """One paragraph per backend whose label this run was never recorded under.
 
     ``unseen``: (store, label, status, case id) of each verdict whose label the store lacks;
-    ``reached``: library -> (branches its matching cases reach, branches it has)."""
+    ``reached``: backend (store, or a deep case's backend) -> (branches its matching cases
+    reach, branches its libraries' calls have)."""
     by_store: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     for store, label, status, case_id in unseen:
-        by_store[store].append((label, status, case_id))
+        # A long draw is judged in the deep store; its evidence is its backend's.
+        backend = case_id.split(":", 1)[0] if store == "deep" else store
+        by_store[backend].append((label, status, case_id))
     lines: list[str] = []
     for store in sorted(by_store):
         rows = by_store[store]
@@ -44,31 +47,31 @@ def evidence_lines(unseen: Iterable[tuple[str, str, str, str]], ledger: Any, *,
         recorded = ledger.file(store)
         labels = sorted(recorded.environments if recorded else {}, key=natural_key)
         mine = sorted({label for label, _, _ in rows}, key=natural_key)
-        here = [split_label(label, library) for label in mine]
         theirs = [s for label in labels if (s := split_label(label, library))]
         releases = {v.split("+")[0] for v, _ in theirs}
         conditions = sorted({c for _, c in theirs}, key=natural_key)
-        what = []
-        for found, label in zip(here, mine):
+        what: list[str] = []
+        for label in mine:
+            found = split_label(label, library)
             if found is None:
-                what.append(f"{label} (never recorded)")
-                continue
-            version, condition = found
-            if version.split("+")[0] in releases:
-                what.append(f"{library} {version} is recorded, but not at {condition}")
+                said = f"{label} was never recorded"
+            elif found[0].split("+")[0] in releases:
+                said = f"{library} {found[0]} is recorded, but not at {found[1]}"
             else:
-                what.append(f"{library} {version} was never recorded")
+                said = f"{library} {found[0]} was never recorded"
+            if said not in what:
+                what.append(said)
         tally = Counter(status for _, status, _ in rows)
         judged = sum(tally.values())
         line = (f"{store}: {'; '.join(what)}. Compared with {library} "
                 f"{_span(v for v, _ in theirs)} at {len(conditions)} condition"
                 f"{'s' if len(conditions) != 1 else ''} ({', '.join(conditions[:3])}"
                 f"{', …' if len(conditions) > 3 else ''}): {tally['matches']} of {judged} cases "
-                f"match a recorded era, {tally['changed']} changed, {tally['unrecorded']} "
-                "never recorded")
-        if reached and library in reached:
-            hit, total = reached[library]
-            line += f"; the matching cases reach {hit} of {total} {library} sampler branches"
+                f"and long draws match a recorded era, {tally['changed']} changed, "
+                f"{tally['unrecorded']} never recorded")
+        if reached and store in reached:
+            hit, total = reached[store]
+            line += f"; the matching ones reach {hit} of {total} sampler branches of its calls"
         lines.append(line + ".")
     if lines:
         lines.append("Read \"matches\" here as evidence of this depth, not as conformance: a "
@@ -76,15 +79,18 @@ def evidence_lines(unseen: Iterable[tuple[str, str, str, str]], ledger: Any, *,
     return lines
 
 
-def branches_reached(cases: Iterable[Any], deep_cases: Iterable[Any]) -> dict[str, tuple[int,
-                                                                                          int]]:
-    """library -> (branches the given cases reach, branches the library has)."""
+def branches_reached(cases: Iterable[Any], deep_cases: Iterable[Any],
+                     backends: Iterable[str]) -> dict[str, tuple[int, int]]:
+    """backend -> (branches the given cases reach, branches of its libraries' calls): a
+    backend's libraries are those that own it (``numpy.RandomState``: NumPy's legacy calls)."""
     from rngsuite.tools.branches import branch_coverage
+    from rngsuite.tools.coverage import LIBRARIES
 
     coverage = branch_coverage(list(cases), list(deep_cases))
-    out: dict[str, list[int]] = {}
-    for reach in coverage.reaches:
-        hit_total = out.setdefault(_library(reach.branch.library), [0, 0])
-        hit_total[1] += 1
-        hit_total[0] += reach.by is not None
-    return {k: (v[0], v[1]) for k, v in out.items()}
+    out = {}
+    for backend in backends:
+        names = {lib.name for lib in LIBRARIES if lib.owns(backend)}
+        mine = [r for r in coverage.reaches if r.branch.library in names]
+        if mine:
+            out[backend] = (sum(r.by is not None for r in mine), len(mine))
+    return out
