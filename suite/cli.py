@@ -618,7 +618,11 @@ def _matrix(args: argparse.Namespace) -> int:
         if not args.tox:
             print(matrix.render(envs))
         return EXIT_OK
-    result = matrix.check(rules, snap, matrix.Recorded.of(Ledger.load(Path(args.ledger)), rules))
+    from rngsuite.backends import registry
+
+    tiers = {name: backend.tier for name, backend in registry(["cpu"]).items()}
+    recorded = matrix.Recorded.of(Ledger.load(Path(args.ledger)), rules, tiers=tiers)
+    result = matrix.check(rules, snap, recorded)
     print(matrix.render_check(result, snap))
     return EXIT_OK if result.ok else EXIT_FAIL
 

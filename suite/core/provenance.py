@@ -126,6 +126,13 @@ _CAPABILITY_FLAGS = {"AVX512": ("avx512f", "avx512bw", "avx512vl", "avx512dq"),
                      "AVX2": ("avx2", "fma")}
 
 
+def flags_lacking(capability: str) -> list[str]:
+    """The CPU flags torch's kernels of ``capability`` (AVX512, AVX2) need that this CPU lacks
+    (/proc/cpuinfo); none where it has them, or where there is no /proc/cpuinfo to ask."""
+    flags = set(_cpuinfo().get("flags", "").split())
+    return [f for f in _CAPABILITY_FLAGS.get(capability, ()) if flags and f not in flags]
+
+
 def capability_problem() -> str | None:
     """Why torch's CPU kernels cannot run here, or None: ``ATEN_CPU_CAPABILITY`` can ask for
     kernels the CPU lacks (torch believes it), and the first draw then stops the interpreter

@@ -408,37 +408,62 @@ def tox_generated(path: Path) -> str | None:
 @dataclass
 class Recorded:
     """What the ledger holds, as ``matrix --check`` compares it: releases per library (with
-    their CPU conditions), pandas per NumPy, and Python's own ``random`` per CPython minor."""
+    their CPU conditions), pandas per NumPy, Python's own ``random`` per CPython minor, and the
+    cases a release drew at one condition but not at another."""
 
     releases: dict[str, dict[str, set[str]]]
     pandas: set[tuple[str, str]]
     pythons: set[str]
+    #: (library, release, condition) -> {backend: ids of the cases that release drew on x86-64
+    #: but not at that condition}; ``tier`` is the backends' tier (None: the matrix's own).
+    gaps: dict[tuple[str, str, str], dict[str, list[str]]] = field(default_factory=dict)
+    tiers: dict[str, str | None] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, ledger: Any, rules: Rules) -> "Recorded":
+    def of(cls, ledger: Any, rules: Rules, *, tiers: dict[str, str | None] | None = None,
+           ) -> "Recorded":
         fields = {c["library"]: c["field"] for c in rules.conditions}
+        wanted = {c["library"]: c["values"] for c in rules.conditions}
         releases: dict[str, dict[str, set[str]]] = {lib: {} for lib in LIBRARIES}
         pandas: set[tuple[str, str]] = set()
         pythons: set[str] = set()
+        gaps: dict[tuple[str, str, str], dict[str, list[str]]] = {}
+
+        def condition_of(env: dict, library: str) -> str:
+            value = str(env.get(fields.get(library, ""), "") or "").replace(" ", "_")
+            return CONDITION_ALIASES.get(value, value)
+
         for store, lf in ledger.files.items():
-            for env in lf.environments.values():
-                if env.get("machine") != "x86_64" or env.get("device", "cpu") != "cpu":
-                    continue
-                # "numpy.Generator(PCG64)", "torch:cpu", "pandas(int)": the library's name
-                library = re.match(r"[a-z]*", store).group()
+            # "numpy.Generator(PCG64)", "torch:cpu", "pandas(int)": the library's name
+            library = re.match(r"[a-z]*", store).group()
+            on_x86 = {label: env for label, env in lf.environments.items()
+                      if env.get("machine") == "x86_64" and env.get("device", "cpu") == "cpu"}
+            for env in on_x86.values():
                 if library == "python":
                     pythons.add(".".join(str(env.get("python", "")).split(".")[:2]))
                     continue
                 if library not in releases or not env.get(library):
                     continue
                 version = str(release(env[library]))
-                condition = env.get(fields.get(library, ""), "")
-                condition = CONDITION_ALIASES.get(str(condition).replace(" ", "_"),
-                                                  str(condition).replace(" ", "_"))
-                releases[library].setdefault(version, set()).add(condition)
+                releases[library].setdefault(version, set()).add(condition_of(env, library))
                 if library == "pandas" and env.get("numpy"):
                     pandas.add((version, str(release(env["numpy"]))))
-        return cls(releases, pandas, pythons)
+            if library not in wanted:
+                continue
+            for case_id, eras in lf.cases.items():
+                drawn: dict[str, set[str]] = {}
+                for era in eras:
+                    for label in era.environments:
+                        env = on_x86.get(label)
+                        if env and env.get(library):
+                            drawn.setdefault(str(release(env[library])), set()).add(
+                                condition_of(env, library))
+                for version, found in drawn.items():
+                    for value in wanted[library]:
+                        if value not in found:
+                            gaps.setdefault((library, version, value), {}).setdefault(
+                                store, []).append(case_id)
+        return cls(releases, pandas, pythons, gaps, dict(tiers or {}))
 
 
 @dataclass
@@ -453,6 +478,8 @@ class CheckResult:
     missing: list[Finding]
     not_here: list[Finding]
     newer: list[str]
+    #: Gaps of the tiers the matrix does not run (the compiled tier): listed, not failed.
+    other_tiers: list[Finding] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -475,10 +502,9 @@ def _interpreter(python: str) -> str | None:
 
 def _cpu_lacks(value: str) -> str | None:
     """Why this machine cannot draw at torch capability ``value``, or None."""
-    from rngsuite.core.provenance import _CAPABILITY_FLAGS, _cpuinfo
+    from rngsuite.core.provenance import flags_lacking
 
-    flags = set(_cpuinfo().get("flags", "").split())
-    need = [f for f in _CAPABILITY_FLAGS.get(value, ()) if f not in flags]
+    need = flags_lacking(value)
     if platform.machine() not in ("x86_64", "AMD64"):
         return f"this machine is {platform.machine()}, not x86-64"
     return f"this CPU lacks {', '.join(need)}" if need else None
@@ -490,6 +516,8 @@ def check(rules: Rules, snap: Snapshot, recorded: Recorded) -> CheckResult:
     envs = environments(rules, snap)
     missing: list[Finding] = []
     not_here: list[Finding] = []
+    #: (backend, field, value) -> {release: cases not recorded} for the other tiers
+    other: dict[tuple[str, str, str], dict[str, int]] = {}
     seen: set[str] = set()
 
     def add(what: str, command: str, why: str | None) -> None:
@@ -511,10 +539,21 @@ def check(rules: Rules, snap: Snapshot, recorded: Recorded) -> CheckResult:
         row = conditions.get(env.varies)
         if row is not None and have is not None:
             for value in row["values"]:
+                at = f"{env.varies} {version} at {row['field']}={value}"
+                command = f"ATEN_CPU_CAPABILITY={value.lower()} {record}"
                 if value not in have:
-                    add(f"{env.varies} {version} at {row['field']}={value}",
-                        f"ATEN_CPU_CAPABILITY={value.lower()} {record}",
-                        why_python or _cpu_lacks(value))
+                    add(at, command, why_python or _cpu_lacks(value))
+                    continue
+                # Recorded there, yet not every case the release drew elsewhere.
+                for store, cases in sorted(recorded.gaps.get(
+                        (env.varies, str(release(version)), value), {}).items()):
+                    what = (f"{at}: {len(cases)} case{'s' if len(cases) > 1 else ''} of "
+                            f"{store} (first: {sorted(cases)[0]})")
+                    if recorded.tiers.get(store) is None:
+                        add(what, command, why_python or _cpu_lacks(value))
+                    else:
+                        other.setdefault((store, row["field"], value), {})[version] = \
+                            len(cases)
         for package, ride in env.rides.items():
             numpy = env.releases.get("numpy")
             if ride and numpy and (str(release(ride)), str(release(numpy))) not in \
@@ -530,7 +569,16 @@ def check(rules: Rules, snap: Snapshot, recorded: Recorded) -> CheckResult:
         if newest and (top is None or release(newest) > top):
             newer.append(f"{library} {newest} is newer than every recorded {library} "
                          f"release (newest recorded: {top})")
-    return CheckResult(missing, not_here, newer)
+    other_tiers = []
+    for (store, name, value), by_release in sorted(other.items()):
+        versions = sorted(by_release, key=release)
+        other_tiers.append(Finding(
+            f"{store} at {name}={value}: {len(versions)} release"
+            f"{'s' if len(versions) > 1 else ''} ({', '.join(versions)}), up to "
+            f"{max(by_release.values())} cases each",
+            f"ATEN_CPU_CAPABILITY={value.lower()} python -m rngsuite record --missing --case "
+            f"'{store}:*' with each release", _cpu_lacks(value)))
+    return CheckResult(missing, not_here, newer, other_tiers)
 
 
 def render_check(result: CheckResult, snap: Snapshot) -> str:
@@ -544,6 +592,12 @@ def render_check(result: CheckResult, snap: Snapshot) -> str:
         lines += [f"  {f.what}: {f.command}" for f in result.missing]
     else:
         lines.append("Missing from the ledger: nothing this machine can record.")
+    if result.other_tiers:
+        lines.append(f"Other tiers, not run by the matrix ({len(result.other_tiers)}; listed, "
+                     "not failed):")
+        lines += [f"  {f.what}: {f.command}"
+                  + (f" -- not here: {f.why_not_here}" if f.why_not_here else "")
+                  for f in result.other_tiers]
     if result.not_here:
         lines.append(f"Not run here ({len(result.not_here)}): another machine records them")
         lines += [f"  {f.what}: {f.why_not_here} ({f.command})" for f in result.not_here]

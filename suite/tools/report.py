@@ -635,6 +635,51 @@ def recorded_frame(ledger: Ledger) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: Label parts a condition row adds to some cases only (conditions.toml: the CPU's vendor,
+#: torch's MKL and BLAS, NumPy's BLAS kernels): a case without them is not missing them.
+_CASE_CONDITIONS = re.compile(r"^(GenuineIntel|AuthenticAMD|emulated|MKL|no-MKL|mkl|"
+                              r"openblas-.*|implementer-.*)$")
+
+
+def condition_coverage(ledger: Ledger) -> pd.DataFrame:
+    """Per backend, for the newest release of its library the ledger holds: each condition it
+    was recorded at (CPU kernels, compiler, OS, machine), how many of its cases were recorded
+    there, and which were not (the first three ids) -- what ``record --missing`` on such a
+    machine would fill."""
+    rows = []
+    for store, lf in sorted(ledger.files.items()):
+        package = next((p for p in PACKAGES if store.startswith(p)), None)
+        if package is None:
+            continue
+        by_case: dict[str, set[tuple[str, str]]] = {}
+        for case_id, eras in lf.cases.items():
+            for era in eras:
+                for label in era.environments:
+                    split = prov.split_label(label, package)
+                    if split is None:
+                        continue
+                    core = "/".join(p for p in split[1].split("/")
+                                    if not _CASE_CONDITIONS.match(p)
+                                    and p.rpartition("-")[0] not in PACKAGES)
+                    by_case.setdefault(case_id, set()).add((split[0].split("+")[0], core))
+        releases = {r for found in by_case.values() for r, _ in found}
+        if not releases:
+            continue
+        newest = max(releases, key=prov.release)
+        cores = sorted({c for found in by_case.values() for r, c in found if r == newest},
+                       key=natural_key)
+        # Only the cases the newest release drew somewhere: a case it cannot draw is no gap.
+        drawn = [cid for cid, found in by_case.items() if any(r == newest for r, _ in found)]
+        for core in cores:
+            lacking = sorted(cid for cid in drawn if (newest, core) not in by_case[cid])
+            rows.append({"backend": store, "release": f"{package} {newest}",
+                         "condition": core, "cases recorded": len(drawn) - len(lacking),
+                         "not recorded": (f"{len(lacking)}: " + ", ".join(
+                             f"`{c}`" for c in lacking[:3]) + (", …" if len(lacking) > 3
+                                                                 else "")) if lacking else "–"})
+    return pd.DataFrame(rows)
+
+
 def reported_breaks(ledger: Ledger) -> pd.DataFrame:
     """Per upstream report (``[[reported]]`` in divergences.toml): the torch releases whose
     recordings of its cases agree with eager's (at the same CPU capability) and those that
@@ -689,6 +734,14 @@ def findings_markdown(ledger: Ledger, *, ulp: int = DEFAULT_ULP) -> str:
         "says whether the cases that draw the raw words (NumPy's `random_raw`, torch's `rand`) "
         "kept their values across the same step: if they did, only the transform changed.", "",
         "## What is recorded", "", recorded_frame(ledger).to_markdown(index=False), "",
+        "## Conditions recorded per case", "",
+        "For the newest recorded release of each backend's library: each condition it was "
+        "recorded at, and the cases recorded there or not (a condition a case's stream does not "
+        "depend on -- the CPU's vendor, a BLAS -- is not counted against it). `python -m "
+        "rngsuite record --missing` on a machine with a condition draws exactly the cases its "
+        "labels lack; `python -m rngsuite matrix --check` lists the releases and conditions "
+        "missing from the matrix.", "",
+        condition_coverage(ledger).to_markdown(index=False), "",
         "## Stream changes between neighbouring recorded releases", "",
         "Each change is attributed to the first recorded release that has it; `python -m rngsuite "
         "bisect CASE --package P` names the exact release where only neighbours are recorded.",
