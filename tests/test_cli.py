@@ -228,3 +228,28 @@ def test_kernels_the_cpu_lacks_stop_in_one_line_before_any_draw(monkeypatch, sma
         assert "this CPU lacks avx512f" in result.stderr and "Traceback" not in result.stderr
         assert "Illegal instruction" not in result.stderr
     assert tree_digest(small_golden) == before
+
+
+def test_record_missing_draws_only_what_this_machine_lacks(small_golden):
+    """``record --missing`` draws only the cases whose label for this machine the ledger lacks:
+    the ledger's own cases are left alone, the others recorded, and a second run records
+    nothing."""
+    from conftest import SMALL_CASES
+
+    globs = ["numpy.random:*", "python.random:random()*"]
+    args = ["record", "--missing", "--ledger", str(small_golden)]
+    for glob in globs:
+        args += ["--case", glob]
+    first = run_cli(*args)
+    assert first.returncode == 0, first.stdout + first.stderr
+    chosen = select(load_catalog(), globs)
+    held = [c for c in chosen if c.id in SMALL_CASES]
+    assert held, "the small ledger holds some of the chosen cases"
+    drawn = len(chosen) - len(held)
+    assert (f"--missing: {len(held)} of {len(chosen)} cases are recorded under this machine's "
+            f"labels; drawing the other {drawn}") in first.stdout
+    assert f"recorded {drawn} cases" in first.stdout
+    second = run_cli(*args)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert f"{len(chosen)} of {len(chosen)} cases are recorded" in second.stdout
+    assert "recorded 0 cases" in second.stdout and "nothing; 0 files written" in second.stdout
