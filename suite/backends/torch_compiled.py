@@ -102,10 +102,12 @@ def separate_inductor_cache() -> dict[str, str]:
     variable it set, for a snippet to set too.
 
     Inductor's on-disk caches (its precompiled header among them) are not keyed by the ATen CPU
-    capability: after an AVX-512 run, every build under ATEN_CPU_CAPABILITY=default failed here
-    with "'at::vec' has not been declared", and with a fresh folder the same builds succeed.
-    A kernel built for other kernels could also draw other values, so each capability gets its
-    own folder beside Inductor's default one."""
+    capability. After an AVX-512 run in the same folder, on an AVX-512 machine: every build
+    under ATEN_CPU_CAPABILITY=default failed with "'at::vec' has not been declared", and under
+    ATEN_CPU_CAPABILITY=avx2 a compiled ``torch.rand(17)`` returned its first 8 values and
+    then garbage (-3.46e+33, 4.58e-41, ...: memory never written). With a folder of their own
+    the same builds succeed and draw eager's values. So each capability gets its own folder
+    beside Inductor's default one, set when a compiled backend is made, before any build."""
     if _USER_CACHE:
         return {}
     import getpass
@@ -142,6 +144,8 @@ class TorchCompiled(TorchGlobal):
     def __init__(self, device: str = "cpu", *, compiler: str = "inductor",
                  fallback_random: bool = False) -> None:
         super().__init__(device)
+        # Before anything is built in this process: Inductor's paths, once used, stay.
+        separate_inductor_cache()
         if compiler not in COMPILERS:
             raise ValueError(f"no compiler {compiler!r} (one of {', '.join(COMPILERS)})")
         self.compiler, self.fallback_random = compiler, fallback_random
@@ -176,7 +180,6 @@ class TorchCompiled(TorchGlobal):
         reason = super().unavailable()
         if reason is not None:
             return reason
-        separate_inductor_cache()  # before anything is built
         torch = torch_module()
         try:
             from torch._dynamo.eval_frame import check_if_dynamo_supported
