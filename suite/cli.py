@@ -96,6 +96,9 @@ def _parser() -> argparse.ArgumentParser:
                            "matching case runs, nightly or not; an id no case has (say "
                            "'numpy.Generator(PCG64):random_raw[2**50:+10**7]@3') is drawn as "
                            "given")
+    deep.add_argument("--missing", action="store_true",
+                      help="record: only the long draws whose label for this machine's "
+                           "conditions the ledger lacks")
     deep.add_argument("--nightly", action="store_true",
                       help="without --case: the nightly tier too (cases over 10**7 values)")
     deep.add_argument("--chunk", type=int, default=None, metavar="N",
@@ -363,6 +366,15 @@ def _deep(args: argparse.Namespace) -> int:
     _can_draw()
     backends = registry(["cpu"])
     recorder = Recorder(Ledger.load(Path(args.ledger)))
+    if args.missing:
+        from rngsuite.checks import engine
+        from rngsuite.core.ledger import DEEP
+
+        everything = len(cases)
+        cases = [c for c in cases if c.backend not in backends or not engine.recorded_here(
+            recorder.ledger, backends[c.backend], c, store=DEEP)]
+        print(f"--missing: {everything - len(cases)} of {everything} deep cases are recorded "
+              f"under this machine's labels; drawing the other {len(cases)}")
     failed, runnable = 0, 0
     for case in cases:
         backend = backends.get(case.backend)

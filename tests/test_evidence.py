@@ -47,7 +47,7 @@ def test_nothing_unseen_says_nothing(ledger):
 
 def test_a_long_draw_counts_for_its_backend(ledger):
     """A long draw judged in the deep store is told under its own backend, beside its cases."""
-    unseen = [("deep", "numpy-9.0.0/Linux/x86_64", "matches",
+    unseen = [("numpy.default_rng", "numpy-9.0.0/Linux/x86_64", "matches",
                "numpy.default_rng:binomial(1000,0.4,{n})(10**6)@17"),
               ("numpy.default_rng", "numpy-9.0.0/Linux/x86_64", "matches", "a")]
     (line, _) = evidence_lines(unseen, ledger)
@@ -62,3 +62,12 @@ def test_branches_reached_counts_only_the_cases_given():
     assert set(none) == {"numpy.RandomState", "numpy.default_rng"}
     assert all(hit == 0 and total > 0 for hit, total in none.values())
     assert none["numpy.RandomState"][1] != none["numpy.default_rng"][1]
+
+
+def test_a_recorded_label_whose_long_draws_are_not_says_so(ledger):
+    """A label the backend's file holds, met by a long draw the deep store lacks under it, is
+    named as such -- not as an unseen release."""
+    label = sorted(ledger.file("torch:cpu").environments)[0]
+    (line, _) = evidence_lines([("torch:cpu", label, "matches", "torch:cpu:rand(10**6)@17")],
+                               ledger)
+    assert line.startswith(f"torch:cpu: {label}'s long draws were never recorded.")

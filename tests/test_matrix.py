@@ -158,3 +158,20 @@ def test_matrix_cli_reads_a_snapshot_and_exits_by_the_check(tmp_path):
     result = run_cli("matrix", "--snapshot", str(bad))
     assert result.returncode == 2 and "bad.json: not an index snapshot" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_ledger_summary_counts_cases_missing_at_a_condition(small_golden, rules):
+    """A torch release recorded at one capability lacks its cases at the others: each is a gap
+    naming the backend and the cases, the capability it was recorded at none."""
+    from rngsuite.core import provenance as prov
+
+    recorded = matrix.Recorded.of(Ledger.load(small_golden), rules)
+    env = prov.environment("cpu")
+    version = str(prov.release(env["torch"]))
+    here = prov.CONDITION_ALIASES.get(env["torch_cpu_capability"].replace(" ", "_"),
+                                      env["torch_cpu_capability"].replace(" ", "_"))
+    assert ("torch", version, here) not in recorded.gaps
+    others = [v for v in ("AVX512", "AVX2", "DEFAULT") if v != here]
+    for value in others:
+        gap = recorded.gaps[("torch", version, value)]
+        assert "torch:cpu:rand(5)@17" in gap["torch:cpu"]

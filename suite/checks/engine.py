@@ -106,11 +106,13 @@ def label_here(backend: Backend, case: Case) -> str:
     return prov.label(env, conditions.label_keys(case, backend, env))
 
 
-def recorded_here(ledger: Ledger, backend: Backend, case: Case) -> bool:
+def recorded_here(ledger: Ledger, backend: Backend, case: Case, *,
+                  store: str | None = None) -> bool:
     """Whether the ledger holds the case under this machine's label (``record --missing``
-    draws only the cases it does not)."""
+    draws only the cases it does not); ``store``: the ledger file (a long draw's: ``deep``)."""
     label = label_here(backend, case)
-    return any(label in era.environments for era in ledger.eras(case.backend, case.id))
+    return any(label in era.environments
+               for era in ledger.eras(store or case.backend, case.id))
 
 
 def absent_calls(backend: Backend, case: Case) -> str | None:

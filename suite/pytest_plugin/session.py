@@ -38,7 +38,8 @@ class Run:
         self.backends: dict[str, Backend] = registry(devices)
         self.recorder = Recorder(ledger)
         self.verdicts: list[Verdict] = []
-        #: (store, label, status, case id) of each verdict under a label its store lacks.
+        #: (backend, label, status, case id) of each verdict under a label its ledger file
+        #: lacks (a long draw's backend is its case's: its evidence is told with the backend's).
         self.unseen: list[tuple[str, str, str, str]] = []
         #: Under pytest-xdist the controller runs no test: the workers' verdict counts, per
         #: (store, status), arrive here when each worker finishes (rngsuite.pytest_plugin.summary).
@@ -109,7 +110,8 @@ class Run:
         if verdict.label not in verdict.recorded:
             # A label the ledger never held (a release or condition unseen): the run's end says
             # how deep the evidence for its verdicts is (rngsuite.tools.evidence).
-            self.unseen.append((verdict.store, verdict.label, verdict.status, verdict.case.id))
+            self.unseen.append((verdict.case.backend, verdict.label, verdict.status,
+                                verdict.case.id))
         if self.record_mode:
             result = self.recorder.add(verdict)
             return conflict_message(verdict, result.era) if result.outcome == "conflict" \

@@ -51,8 +51,7 @@ def unseen_lines(run: Run) -> list[str]:
                 if status in ("matches", "conforms")}
     deep = [c for c in load_deep() if c.id in matching]
     cases = [run.catalog[c] for c in matching if c in run.catalog]
-    backends = {case_id.split(":", 1)[0] if store == "deep" else store
-                for store, _, _, case_id in run.unseen}
+    backends = {backend for backend, _, _, _ in run.unseen}
     return evidence_lines(run.unseen, run.ledger,
                           reached=branches_reached(cases, deep, backends))
 

@@ -32,13 +32,11 @@ def evidence_lines(unseen: Iterable[tuple[str, str, str, str]], ledger: Any, *,
                    reached: dict[str, tuple[int, int]] | None = None) -> list[str]:
     """One paragraph per backend whose label this run was never recorded under.
 
-    ``unseen``: (store, label, status, case id) of each verdict whose label the store lacks;
-    ``reached``: backend (store, or a deep case's backend) -> (branches its matching cases
-    reach, branches its libraries' calls have)."""
+    ``unseen``: (backend, label, status, case id) of each verdict whose label its ledger file
+    lacks -- a long draw's backend is its case's; ``reached``: backend -> (branches its
+    matching cases reach, branches its libraries' calls have)."""
     by_store: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
-    for store, label, status, case_id in unseen:
-        # A long draw is judged in the deep store; its evidence is its backend's.
-        backend = case_id.split(":", 1)[0] if store == "deep" else store
+    for backend, label, status, case_id in unseen:
         by_store[backend].append((label, status, case_id))
     lines: list[str] = []
     for store in sorted(by_store):
@@ -53,7 +51,9 @@ def evidence_lines(unseen: Iterable[tuple[str, str, str, str]], ledger: Any, *,
         what: list[str] = []
         for label in mine:
             found = split_label(label, library)
-            if found is None:
+            if label in labels:  # the backend's file holds it: only its long draws lack it
+                said = f"{label}'s long draws were never recorded"
+            elif found is None:
                 said = f"{label} was never recorded"
             elif found[0].split("+")[0] in releases:
                 said = f"{library} {found[0]} is recorded, but not at {found[1]}"

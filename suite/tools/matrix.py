@@ -433,12 +433,14 @@ class Recorded:
             value = str(env.get(fields.get(library, ""), "") or "").replace(" ", "_")
             return CONDITION_ALIASES.get(value, value)
 
-        for store, lf in ledger.files.items():
-            # "numpy.Generator(PCG64)", "torch:cpu", "pandas(int)": the library's name
+        # The long draws' file too: its cases are checked as every verify checks them.
+        for store, lf in [*ledger.files.items(), ("deep", ledger.deep)]:
+            # "numpy.Generator(PCG64)", "torch:cpu", "pandas(int)": the library's name (the
+            # long draws' file holds every library's: it is told per case below)
             library = re.match(r"[a-z]*", store).group()
             on_x86 = {label: env for label, env in lf.environments.items()
                       if env.get("machine") == "x86_64" and env.get("device", "cpu") == "cpu"}
-            for env in on_x86.values():
+            for env in on_x86.values() if store != "deep" else ():
                 if library == "python":
                     pythons.add(".".join(str(env.get("python", "")).split(".")[:2]))
                     continue
@@ -448,9 +450,11 @@ class Recorded:
                 releases[library].setdefault(version, set()).add(condition_of(env, library))
                 if library == "pandas" and env.get("numpy"):
                     pandas.add((version, str(release(env["numpy"]))))
-            if library not in wanted:
-                continue
             for case_id, eras in lf.cases.items():
+                if store == "deep":
+                    library = re.match(r"[a-z]*", case_id).group()
+                if library not in wanted:
+                    continue
                 drawn: dict[str, set[str]] = {}
                 for era in eras:
                     for label in era.environments:
