@@ -367,7 +367,8 @@ def tox_block(rules: Rules, envs: list[Env]) -> str:
     extras: dict[str, set[str]] = {}
     for env in envs:
         for package in env.extra:
-            extras.setdefault(package, set()).add(f"{env.varies}{_factor(env.releases[env.varies])}")
+            factor = f"{env.varies}{_factor(env.releases[env.varies])}"
+            extras.setdefault(package, set()).add(factor)
     for package, factors in sorted(extras.items()):
         for factor in sorted(factors, key=lambda f: int(re.sub(r"\D", "", f))):
             lines.append(f"    {factor}: {package}")
@@ -537,9 +538,8 @@ def check(rules: Rules, snap: Snapshot, recorded: Recorded) -> CheckResult:
         record = f"tox -e {env.name} -- --record"
         version = env.releases[env.varies]
         have = recorded.releases.get(env.varies, {}).get(str(release(version)))
-        pythons = "+".join([env.python])
         if have is None:
-            add(f"{env.varies} {version} (CPython {pythons})", record, why_python)
+            add(f"{env.varies} {version} (CPython {env.python})", record, why_python)
         row = conditions.get(env.varies)
         if row is not None and have is not None:
             for value in row["values"]:
