@@ -359,6 +359,8 @@ def _deep(args: argparse.Namespace) -> int:
         cases = [c for c in cases if not c.nightly]
     if args.chunk is not None and args.chunk < 1:
         raise LookupError("--chunk must be at least 1")
+    if args.missing and args.action != "record":
+        raise BadInput(f"--missing goes with deep record, not deep {args.action}")
     if args.action == "list":
         for case in cases:
             print(case.id + ("  [nightly]" if case.nightly else ""))

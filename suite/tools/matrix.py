@@ -128,6 +128,12 @@ def _factor(version: str) -> str:
     return f"{major}{minor}"
 
 
+def _minor_spec(version: str) -> str:
+    """``2.13.0`` -> ``2.13.*``: the release's minor as a requirement."""
+    major, minor = _minor(version)
+    return f"{major}.{minor}.*"
+
+
 # ------------------------------------------------------------------------------ the rules
 @dataclass(frozen=True)
 class Vary:
@@ -241,11 +247,6 @@ def take_snapshot(rules: Rules, *, index: str = PYPI) -> Snapshot:
         for (package, python, pins), answer in zip(asks, answers):
             snap.rides.setdefault(package, {})[_ride_key(python, pins)] = answer or ""
     return snap
-
-
-def _minor_spec(version: str) -> str:
-    major, minor = _minor(version)
-    return f"{major}.{minor}.*"
 
 
 # ------------------------------------------------------------------------------ environments
@@ -387,7 +388,10 @@ def tox_block(rules: Rules, envs: list[Env]) -> str:
 
 def write_tox(path: Path, block: str) -> bool:
     """Put ``block`` between tox.ini's markers; True when the file changed."""
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot read it ({exc.strerror})") from None
     start, end = text.find(BEGIN), text.find(END)
     if start < 0 or end < 0:
         raise BadInput(f"{path}: no generated block (the lines {BEGIN!r} ... {END!r})")
