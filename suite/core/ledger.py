@@ -48,6 +48,12 @@ HEAD = 8
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 
 
+def library_of(backend: str) -> str:
+    """The library a backend or case id draws from: ``numpy.Generator(PCG64)`` -> ``numpy``,
+    ``torch:cpu:rand(5)@17`` -> ``torch``, ``pandas(int)`` -> ``pandas``."""
+    return re.match(r"[a-z]*", backend).group() or backend
+
+
 def file_for(root: Path, backend: str) -> Path:
     """``torch:cpu`` -> ``golden/torch-cpu.json``."""
     slug = re.sub(r"[^A-Za-z0-9._]+", "-", backend).strip("-")

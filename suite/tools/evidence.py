@@ -9,16 +9,11 @@ as evidence of a given depth, not as conformance.
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from typing import Any, Iterable
 
+from rngsuite.core.ledger import library_of
 from rngsuite.core.provenance import natural_key, release, split_label
-
-
-def _library(store: str) -> str:
-    """``numpy.Generator(PCG64)`` -> ``numpy``; ``torch:cpu`` -> ``torch``; ``deep`` stays."""
-    return re.match(r"[a-z]*", store).group() or store
 
 
 def _span(versions: Iterable[str]) -> str:
@@ -41,7 +36,7 @@ def evidence_lines(unseen: Iterable[tuple[str, str, str, str]], ledger: Any, *,
     lines: list[str] = []
     for store in sorted(by_store):
         rows = by_store[store]
-        library = _library(store)
+        library = library_of(store)
         recorded = ledger.file(store)
         labels = sorted(recorded.environments if recorded else {}, key=natural_key)
         mine = sorted({label for label, _, _ in rows}, key=natural_key)

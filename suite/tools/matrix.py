@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from rngsuite.core.catalog import read_data_file
+from rngsuite.core.ledger import library_of
 from rngsuite.core.provenance import CONDITION_ALIASES, release
 from rngsuite.core.settings import DATA, BadInput
 
@@ -442,7 +443,7 @@ class Recorded:
         for store, lf in [*ledger.files.items(), ("deep", ledger.deep)]:
             # "numpy.Generator(PCG64)", "torch:cpu", "pandas(int)": the library's name (the
             # long draws' file holds every library's: it is told per case below)
-            library = re.match(r"[a-z]*", store).group()
+            library = library_of(store)
             on_x86 = {label: env for label, env in lf.environments.items()
                       if env.get("machine") == "x86_64" and env.get("device", "cpu") == "cpu"}
             for env in on_x86.values() if store != "deep" else ():
@@ -457,7 +458,7 @@ class Recorded:
                     pandas.add((version, str(release(env["numpy"]))))
             for case_id, eras in lf.cases.items():
                 if store == "deep":
-                    library = re.match(r"[a-z]*", case_id).group()
+                    library = library_of(case_id)
                 if library not in wanted:
                     continue
                 drawn: dict[str, set[str]] = {}
