@@ -501,8 +501,8 @@ def _doctor(args: argparse.Namespace) -> int:
     from rngsuite.tools.doctor import check
 
     findings = check(Path(args.ledger))
-    for problem in findings.problems:
-        print(problem)
+    for line in findings.lines():
+        print(line)
     print(findings.summary())
     return findings.exit_code
 

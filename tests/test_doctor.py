@@ -219,17 +219,18 @@ def test_array_not_named_by_its_digest(subset):
     """A file in arrays/ that is not <sha256>.npy is not part of the ledger."""
     path = subset / "arrays" / "values.npy"
     np.save(path, np.arange(3.0), allow_pickle=False)
-    assert _doctor(subset)[::2] == ([f"{path}: not named <sha256>.npy: not part of the ledger"],
+    assert _doctor(subset)[::2] == ([f"{path}: not a file named <sha256>.npy: not part of the ledger"],
                                     2)
 
 
 def test_bytes_appended_to_an_array(subset):
-    """Bytes after an array's data, which np.load ignores, are reported."""
-    _, sha = _unique_long(_load(subset))
+    """Bytes after an array's data, which np.load ignores, are reported for the draw."""
+    case_id, sha = _unique_long(_load(subset))
     path = array_path(subset, sha)
     path.write_bytes(path.read_bytes() + b"junk")
-    assert _doctor(subset)[::2] == ([f"{path}: has 4 bytes after the array's data: appended "
-                                     "to, or not written by rngsuite"], 2)
+    assert _doctor(subset)[::2] == ([f"{path}: {_path(subset).name}: {_entry(case_id)}: has 4 "
+                                     "bytes after the array's data: appended to, or not written "
+                                     "by rngsuite"], 2)
 
 
 def test_temporary_file_of_an_interrupted_write(subset):
@@ -237,7 +238,8 @@ def test_temporary_file_of_an_interrupted_write(subset):
     path = subset / f".{_path(subset).name}.k2j4_x.tmp"
     path.write_text(_path(subset).read_text()[:100])
     assert _doctor(subset)[::2] == ([f"{path}: a temporary file left by an interrupted write "
-                                     "(or one in progress): not part of the ledger"], 2)
+                                     "(or one in progress): not part of the ledger; the next "
+                                     "record or merge into this ledger removes it"], 2)
 
 
 def test_newer_format_version(subset):
@@ -274,7 +276,8 @@ def test_nan_value(subset):
     at = text.index(third, text.index(json.dumps(SHORT_CASE) + ":"))
     _path(subset).write_text(text[:at] + "NaN" + text[at + len(third):])
     assert _doctor(subset)[::2] == ([f"{_path(subset)}: {_entry(SHORT_CASE)} values[2]: NaN "
-                                     "where a number was recorded"], 2)
+                                     "where a number was recorded (a non-finite float is "
+                                     'written "inf", "-inf" or "nan:<bits>")'], 2)
 
 
 def test_environment_in_two_eras(subset):
@@ -454,7 +457,7 @@ def test_cli_exit_codes_and_output(tmp_path):
     (root / "arrays" / "stray.npy").write_bytes(b"x")
     result = run_cli("doctor", "--ledger", str(root))
     assert result.returncode == 2 and result.stderr == "", result.stdout + result.stderr
-    assert f"{root / 'arrays' / 'stray.npy'}: not named <sha256>.npy: not part of the ledger" \
+    assert f"{root / 'arrays' / 'stray.npy'}: not a file named <sha256>.npy: not part of the ledger" \
         in result.stdout.splitlines()
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from rngsuite.checks import engine, recording
 from rngsuite.core.ledger import HEAD, SHORT, Ledger, array_path, file_for
+from rngsuite.core.settings import BadInput
 
 from conftest import SMALL_CASES, tree_digest
 
@@ -164,8 +165,9 @@ def test_second_environment_joins_long_draws_on_disk(small_golden, catalog, back
     assert engine.check(case, backends[case.backend], reloaded).status == "conforms"
 
 
-def test_long_draws_with_the_same_bytes_share_one_array(empty_ledger):
-    """Two long draws with equal bytes but other shapes or dtypes both load from one array."""
+def test_long_draws_with_the_same_bytes_keep_their_own_dtype_and_shape(empty_ledger):
+    """Long draws with equal bytes but other shapes or dtypes each load as recorded: the first
+    takes <sha256>.npy, the others a file named by their dtype and shape too."""
     values = np.random.default_rng(0).integers(0, 2, 1000).astype(np.uint8)
     empty_ledger.record("numpy.random", "numpy.random:x(1000)@1", "env", {}, [values])
     empty_ledger.record("numpy.random", "numpy.random:y(10,100)@1", "env", {},
@@ -173,7 +175,9 @@ def test_long_draws_with_the_same_bytes_share_one_array(empty_ledger):
     empty_ledger.record("numpy.random", "numpy.random:z(1000)@1", "env", {},
                         [values.astype(bool)])
     empty_ledger.save()
-    assert len(list((empty_ledger.root / "arrays").iterdir())) == 1
+    sha = empty_ledger.eras("numpy.random", "numpy.random:x(1000)@1")[0].values[0].sha256
+    assert sorted(p.name for p in (empty_ledger.root / "arrays").iterdir()) == [
+        f"{sha}-bool-1000.npy", f"{sha}-uint8-10x100.npy", f"{sha}.npy"]
     ledger = Ledger.load(empty_ledger.root)
     for case_id, want in (("numpy.random:x(1000)@1", values),
                           ("numpy.random:y(10,100)@1", values.reshape(10, 100)),
@@ -304,7 +308,8 @@ def test_a_recorder_killed_mid_write_leaves_the_old_file_intact(empty_ledger):
     assert era.environments == ["env-1"]
     (leftover,) = [p for p in root.iterdir() if p.name.endswith(".tmp")]
     assert f"{leftover}: a temporary file left by an interrupted write (or one in progress): " \
-        "not part of the ledger" in [str(p) for p in check(root, catalog=False).problems]
+        "not part of the ledger; the next record or merge into this ledger removes it" in [
+            str(p) for p in check(root, catalog=False).problems]
     # The dead recorder's lock died with it: the next recorder saves.
     again = Ledger.load(root)
     again.record("numpy.random", "numpy.random:x(5)@1", "env-2", {"numpy": "2"}, _draws(seed=7))
@@ -312,6 +317,7 @@ def test_a_recorder_killed_mid_write_leaves_the_old_file_intact(empty_ledger):
     assert [e.environments for e in Ledger.load(root).eras("numpy.random",
                                                             "numpy.random:x(5)@1")] == \
         [["env-1"], ["env-2"]]
+    assert not leftover.exists()  # the next writer, holding the lock, removed the dead one's
 
 
 def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(empty_ledger, monkeypatch):
@@ -331,7 +337,8 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(empty_ledger, 
     def full(fd):
         raise OSError(28, "No space left on device")
     monkeypatch.setattr(os, "fsync", full)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(BadInput, match="cannot be written \\(No space left on device\\); the "
+                                       "file is as it was"):
         ledger.save()
     assert path.read_bytes() == before
     assert sorted(p.name for p in root.iterdir()) == [".lock", path.name]

@@ -40,14 +40,59 @@ def is_float(dtype: np.dtype) -> bool:
 
 def to_json_values(a: np.ndarray) -> list:
     """The values as JSON numbers, exactly: complex values as [real, imaginary] pairs, bfloat16
-    as the floats they are (float32 holds every bfloat16 exactly)."""
+    as the floats they are (float32 holds every bfloat16 exactly). JSON has no NaN or infinity,
+    so a non-finite float is a string token (:func:`nonfinite_token`) that keeps its bits."""
     a = np.asarray(a).reshape(-1)
     if a.dtype.kind == "c":
         parts = a.view(a.real.dtype).reshape(-1, 2)
-        return parts.tolist()
-    if a.dtype.name == "bfloat16":
-        return a.astype(np.float32).tolist()
+        return [[_json_float(p, x) for p, x in zip(row, parts[i])]
+                for i, row in enumerate(parts.tolist())] if not np.isfinite(parts).all() \
+            else parts.tolist()
+    if is_float(a.dtype):
+        listed = (a.astype(np.float32) if a.dtype.name == "bfloat16" else a).tolist()
+        finite = np.isfinite(a.astype(np.float32) if a.dtype.name == "bfloat16" else a)
+        if not finite.all():
+            return [v if ok else nonfinite_token(x) for v, ok, x in zip(listed, finite, a)]
+        return listed
     return a.tolist()
+
+
+def _json_float(listed: float, x: np.generic) -> float | str:
+    return listed if np.isfinite(float(listed)) else nonfinite_token(x)
+
+
+#: NaN tokens carry the value's own bits in hex: a NaN's payload is data (a kernel that makes
+#: another NaN made another stream), and reading the token back restores those bits exactly.
+NAN_PREFIX = "nan:"
+
+
+def nonfinite_token(x: np.generic) -> str:
+    """``inf``, ``-inf`` or ``nan:<bits in hex>`` for a non-finite float of any float dtype."""
+    bits = np.asarray(x).reshape(1).view(f"u{np.asarray(x).dtype.itemsize}")[0]
+    as32 = float(np.asarray(x).astype(np.float32)) if np.asarray(x).dtype.name == "bfloat16" \
+        else float(x)
+    if np.isinf(as32):
+        return "inf" if as32 > 0 else "-inf"
+    return f"{NAN_PREFIX}{int(bits):0{2 * np.asarray(x).dtype.itemsize}x}"
+
+
+def from_token(token: str, dtype: np.dtype) -> np.ndarray | None:
+    """The 0-d array of ``dtype`` a non-finite token stands for; None if it is not one (or its
+    bits are not a NaN of that dtype)."""
+    if token in ("inf", "-inf"):
+        return np.array(float(token)).astype(dtype)
+    if not token.startswith(NAN_PREFIX):
+        return None
+    digits = token[len(NAN_PREFIX):]
+    if len(digits) != 2 * dtype.itemsize or digits != digits.lower():
+        return None
+    try:
+        bits = int(digits, 16)
+    except ValueError:
+        return None
+    x = np.array(bits, dtype=f"u{dtype.itemsize}").view(dtype)
+    as32 = x.astype(np.float32) if dtype.name == "bfloat16" else x
+    return x if np.isnan(as32) else None
 
 
 def storable(a: np.ndarray) -> np.ndarray:

@@ -35,10 +35,10 @@ from rngsuite.core.catalog import CatalogError, DeepCase, parse_deep_id
 from rngsuite.core.compare import (DTYPES, canonical_bytes, digest, np_dtype, storable,
                                    to_json_values)
 from rngsuite.core.store import (EraFile, LedgerError, Pending, Recorded, atomic_write,
-                                 check_values, parse_json, parse_file, save)
+                                 check_values, inside, parse_json, parse_file, save)
 
 __all__ = ["ALGORITHMS", "BLOCK", "DEEP", "DIGEST", "Digest", "Draw", "HEAD", "Ledger",
-           "LedgerError", "SHORT", "array_path", "deep_path", "file_for", "load_array", "read_draw",
+           "LedgerError", "SHORT", "alternate_path", "array_file", "array_path", "deep_path", "file_for", "load_array", "read_draw",
            "read_file", "same_draws"]
 
 #: Draws with at most this many elements keep every value in the JSON file.
@@ -200,12 +200,65 @@ def _read_ours(data: bytes) -> np.ndarray | None:
     return np.frombuffer(data, dtype=dtype, count=math.prod(shape), offset=end).reshape(shape)
 
 
+def alternate_path(root: Path, draw: Draw) -> Path:
+    """Where a long draw's array lives when another draw of other dtype or shape, with the same
+    bytes, took ``<sha256>.npy`` first (dropout3d's (10,100,1,1,1) draw holds the bytes of
+    dropout's [1000]): ``<sha256>-<dtype>-<shape as AxB>.npy``."""
+    dims = "x".join(map(str, draw.shape)) or "scalar"
+    return root / "arrays" / f"{draw.sha256}-{draw.dtype}-{dims}.npy"
+
+
+def stored_as(draw: Draw) -> tuple[str, tuple[int, ...]]:
+    """The dtype (as ``.npy`` headers spell it) and shape a draw's array file holds."""
+    dtype = np.dtype(np.uint16) if draw.dtype == "bfloat16" else np_dtype(draw.dtype)
+    return dtype.newbyteorder("<").str if dtype.itemsize > 1 else dtype.str, draw.shape
+
+
+def array_header(path: Path) -> tuple[str, tuple[int, ...], int] | None:
+    """A ``.npy`` file's (dtype, shape, offset of the data), read from its first bytes only;
+    None where it is not a ``.npy`` header rngsuite writes."""
+    with open(path, "rb") as fh:
+        start = fh.read(10)
+        if start[:8] != b"\x93NUMPY\x01\x00":
+            return None
+        end = 10 + int.from_bytes(start[8:10], "little")
+        m = _OUR_HEADER.fullmatch(fh.read(end - 10).decode("latin-1"))
+    if m is None:
+        return None
+    shape = tuple(int(n) for n in m.group(2).replace(" ", "").split(",") if n)
+    return m.group(1), shape, end
+
+
+def array_file(root: Path, draw: Draw) -> Path:
+    """The file holding a long draw's values: its alternate name where that exists, else
+    ``<sha256>.npy``."""
+    alt = alternate_path(root, draw)
+    return alt if alt.exists() else array_path(root, draw.sha256)
+
+
 def load_array(root: Path, draw: Draw, *, entry: str = "") -> np.ndarray:
-    """The full values of a long draw, from ``arrays/<sha256>.npy``, checked against the digest."""
+    """The full values of a long draw, from ``arrays/``, checked whole: the file's dtype and
+    shape are the draw's (what the digest of the bytes alone does not cover), its size is what
+    they make (a larger file is refused before it is read), and its bytes match the digest."""
     if draw.values is not None:
         return draw.values
-    path = array_path(root, draw.sha256)
+    path = array_file(root, draw)
     try:
+        size = path.stat().st_size
+        header = array_header(path) if path.is_file() else None
+        if header is not None:
+            want = stored_as(draw)
+            if (header[0], header[1]) != want:
+                raise LedgerError(path, entry, f"holds {header[0]}{list(header[1])}, recorded as "
+                                               f"{draw.dtype}{list(draw.shape)} ({want[0]}"
+                                               f"{list(want[1])} in the file): substituted?")
+            expected = header[2] + draw.size * np.dtype(header[0]).itemsize
+            if size > expected:  # refused before reading: its size is not the array's
+                raise LedgerError(path, entry, f"has {size - expected:,} bytes after the array's "
+                                               "data: appended to, or not written by rngsuite")
+        elif size > MAX_ARRAY_BYTES:
+            raise LedgerError(path, entry, f"is {size / 2**20:,.0f} MiB without an rngsuite .npy "
+                                           "header: not a long draw's array")
         data = path.read_bytes()
     except FileNotFoundError:
         raise LedgerError(path, entry, "is missing: the long draw's values are not in "
@@ -233,10 +286,11 @@ def load_array(root: Path, draw: Draw, *, entry: str = "") -> np.ndarray:
     return _as_recorded(a, draw, path, entry)
 
 
+#: A file in arrays/ without rngsuite's header larger than this is refused unread.
+MAX_ARRAY_BYTES = 2**20
+
+
 def _as_recorded(a: np.ndarray, draw: Draw, path: Path, entry: str) -> np.ndarray:
-    # The file is named by the digest of its bytes alone, so draws of other dtypes or shapes
-    # with the same bytes share it (dropout3d over (10,100,1,1,1) draws the bytes of
-    # dropout(ones(1000))): read the bytes as the entry's own dtype and shape.
     want = np_dtype(draw.dtype)
     if not isinstance(a, np.ndarray) or a.dtype.kind not in "biufc" \
             or a.nbytes != draw.size * want.itemsize:
@@ -489,12 +543,19 @@ class Ledger:
 
     def _write_arrays(self, draws: list[Draw]) -> None:
         for draw in draws:
-            path = array_path(self.root, draw.sha256)
-            if draw.size <= SHORT or path.exists():
+            if draw.size <= SHORT:
                 continue
+            path = array_path(self.root, draw.sha256)
+            if path.exists():
+                if path.is_file() and (array_header(path) or ())[:2] == stored_as(draw):
+                    continue
+                path = alternate_path(self.root, draw)  # the bytes of a draw of another shape
+                if path.exists():
+                    continue
             buf = io.BytesIO()
             # Canonical little-endian bytes, so the file is the same on every platform.
             a = storable(draw.values)
             a = a.astype(a.dtype.newbyteorder("<"), copy=False)
             np.save(buf, np.ascontiguousarray(a), allow_pickle=False)
+            inside(self.root, path)
             atomic_write(path, buf.getvalue())

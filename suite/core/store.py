@@ -34,7 +34,7 @@ from typing import Any, Callable, Iterator, Protocol
 
 import numpy as np
 
-from rngsuite.core.compare import np_dtype
+from rngsuite.core.compare import FLOATS, from_token, np_dtype
 from rngsuite.core.settings import BadInput
 
 
@@ -90,11 +90,22 @@ def _locate(node: Any, target: Any, path: tuple = ()) -> tuple | None:
     return None
 
 
+#: The largest data file rngsuite reads (the largest ledger file, torch:cpu's, is 6 MiB): a
+#: bigger one is refused before it is read, since parsing JSON takes about 100 times its size
+#: in memory. ``RNGSUITE_MAX_FILE_MB`` raises it.
+MAX_FILE_BYTES = int(os.environ.get("RNGSUITE_MAX_FILE_MB", "64")) * 2**20
+
+
 def parse_json(path: Path) -> Any:
     """A data file's JSON, parsed strictly: UTF-8, no NaN/Infinity (kept as
     :class:`BadConstant` for the entry to be named), and no key twice in one object, which JSON
     readers would otherwise resolve silently by keeping the last."""
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise LedgerError(path, "", f"is {size / 2**20:,.0f} MiB; a ledger file is at most "
+                                        f"{MAX_FILE_BYTES // 2**20} MiB (RNGSUITE_MAX_FILE_MB): "
+                                        "not written by rngsuite, or a ledger to split")
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise LedgerError(path, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
@@ -154,9 +165,18 @@ def check_value(value: Any, dtype: str, path: Path, entry: str) -> Any:
         if not isinstance(value, list) or len(value) != 2:
             raise LedgerError(path, entry, f"{value!r} is not a [real, imaginary] pair")
         part = "float32" if dtype == "complex64" else "float64"
-        return complex(*(check_value(v, part, path, entry) for v in value))
+        pair = tuple(check_value(v, part, path, entry) for v in value)
+        return pair if any(isinstance(x, np.ndarray) for x in pair) else complex(*pair)
     if isinstance(value, BadConstant):
-        raise LedgerError(path, entry, f"{value.text} where a number was recorded")
+        raise LedgerError(path, entry, f"{value.text} where a number was recorded (a "
+                                       "non-finite float is written \"inf\", \"-inf\" or "
+                                       "\"nan:<bits>\")")
+    if isinstance(value, str) and dtype in FLOATS and not dtype.startswith("complex"):
+        x = from_token(value, np_dtype(dtype))
+        if x is None:
+            raise LedgerError(path, entry, f"{value!r} is not a number, nor \"inf\", \"-inf\" "
+                                           f"or a {dtype} NaN as \"nan:<its bits in hex>\"")
+        return x
     if dtype == "bool":
         if not isinstance(value, bool):
             raise LedgerError(path, entry, f"{value!r} is not a bool")
@@ -191,8 +211,31 @@ def check_values(values: list, dtype: str, path: Path, entry: str) -> np.ndarray
             plain = bool(np.array_equal(exact.astype(np_dtype(dtype)).astype(np.float64), exact))
     if not plain:
         values = [check_value(v, dtype, path, f"{entry}[{i}]") for i, v in enumerate(values)]
+    if dtype in FLOATS and any(isinstance(v, np.ndarray) or isinstance(v, complex)
+                               for v in values):
+        return _with_tokens(values, np_dtype(dtype))
     return np.array(values, dtype=np.float64 if dtype == "bfloat16" else dtype).astype(
         np_dtype(dtype))
+
+
+def _with_tokens(values: list, dtype: np.dtype) -> np.ndarray:
+    """An array of ``dtype`` from checked values where some are non-finite tokens (0-d arrays
+    holding their exact bits) -- set by bits, since arithmetic would not keep a NaN's payload."""
+    if dtype.kind == "c":
+        part = np.dtype("float32" if dtype == np.complex64 else "float64")
+        out = np.zeros(len(values), dtype=dtype)
+        bits = out.view(f"u{part.itemsize}")
+        for i, v in enumerate(values):
+            for j, x in enumerate(v if isinstance(v, tuple) else (v.real, v.imag)):
+                bits[2 * i + j] = np.asarray(x, dtype=part).view(f"u{part.itemsize}")
+        return out
+    out = np.zeros(len(values), dtype=dtype)
+    bits = out.view(f"u{dtype.itemsize}")
+    for i, v in enumerate(values):
+        x = v if isinstance(v, np.ndarray) else np.array(
+            v, dtype=np.float64 if dtype.name == "bfloat16" else dtype).astype(dtype)
+        bits[i] = x.view(f"u{dtype.itemsize}")
+    return out
 
 
 def era_name(i: int) -> str:
@@ -347,13 +390,44 @@ def dump(value: Any, indent: int = 0) -> str:
 TEMPORARY_PREFIX, TEMPORARY_SUFFIX = ".", ".tmp"
 
 
+class CannotWrite(BadInput):
+    """A store root this process cannot write into: said in one line, before anything is
+    written where that can be known."""
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where Linux says it."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def inside(root: Path, path: Path) -> None:
+    """Refuse a write to ``path`` that would land outside ``root`` once symlinks are followed
+    (a symlinked ``arrays/`` or lock pointing elsewhere): the ledger writes only into itself."""
+    real_root = root.resolve()
+    target = path.parent.resolve() / path.name
+    if path.is_symlink() or not target.is_relative_to(real_root):
+        raise BadInput(f"{path}: is a symlink or lies outside the ledger {root} once links are "
+                       "followed; rngsuite writes only inside the ledger folder (nothing written)")
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` in one step: a reader sees the old file or the new one,
-    and a failed write (a full disk, a kill) leaves the old file and no temporary file."""
+    and a failed write (a full disk, a kill) leaves the old file and no temporary file. The
+    file gets the mode the umask gives a new file (``mkstemp`` alone would make it 0600,
+    unreadable to the rest of a team sharing the ledger)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{TEMPORARY_PREFIX}{path.name}.",
                                suffix=TEMPORARY_SUFFIX)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -365,13 +439,49 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+def temporaries(root: Path) -> list[Path]:
+    """Temporary files :func:`atomic_write` left in a store root (a writer killed mid-write)."""
+    return sorted(p for folder in (root, root / "arrays", root / "deep") if folder.is_dir()
+                  for p in folder.glob(f"{TEMPORARY_PREFIX}*{TEMPORARY_SUFFIX}")
+                  if p.is_file() and not p.is_symlink())
+
+
+def writable(root: Path) -> None:
+    """:class:`CannotWrite` (one line) when this process cannot create or write the store root's
+    files: checked by trying, which is the only test that holds for root, ACLs and read-only
+    mounts alike."""
+    folder = root
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    probe = root / ".lock" if root.is_dir() else folder
+    try:
+        if root.is_dir():
+            with open(probe, "a+b"):
+                pass
+        elif not os.access(folder, os.W_OK | os.X_OK):
+            raise PermissionError(13, "Permission denied")
+    except OSError as exc:
+        raise CannotWrite(f"the ledger at {root} is read-only ({exc.strerror or exc}); nothing "
+                       "was written") from None
+
+
 @contextlib.contextmanager
 def locked(root: Path) -> Iterator[None]:
-    """The store root's lock (``root/.lock``), held by one writer at a time, across processes."""
-    root.mkdir(parents=True, exist_ok=True)
-    with open(root / ".lock", "a+b") as fh:
+    """The store root's lock (``root/.lock``), held by one writer at a time, across processes.
+    Holding it, the writer removes temporaries a killed writer left: no live writer has one."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        inside(root, root / ".lock")
+        fh = open(root / ".lock", "a+b")
+    except OSError as exc:
+        raise CannotWrite(f"the ledger at {root} is read-only ({exc.strerror or exc}); nothing "
+                       "was written") from None
+    with fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
+            for stale in temporaries(root):
+                with contextlib.suppress(OSError):
+                    stale.unlink()
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
@@ -395,5 +505,10 @@ def save(root: Path, path: Path, codec: Codec, header: dict, pending: list[Pendi
         text = current.text().encode()
         changed = not path.exists() or path.read_bytes() != text
         if changed:
-            atomic_write(path, text)
+            inside(root, path)
+            try:
+                atomic_write(path, text)
+            except OSError as exc:
+                raise CannotWrite(f"{path}: cannot be written ({exc.strerror or exc}); the "
+                               "file is as it was") from None
     return current, changed

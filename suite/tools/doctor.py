@@ -46,7 +46,11 @@ from rngsuite.core.store import (TEMPORARY_PREFIX, TEMPORARY_SUFFIX, BadConstant
 INTEGRITY, COVERAGE = "integrity", "coverage"
 #: Fields every environment's provenance has held since format version 1, whatever its backend.
 RECORDED_FIELDS = ("python", "system", "os", "machine", "isa", "device")
-_ARRAY_NAME = re.compile(r"^[0-9a-f]{64}\.npy$")
+# <sha256>.npy, or <sha256>-<dtype>-<shape>.npy (ledger.alternate_path).
+_ARRAY_NAME = re.compile(r"^([0-9a-f]{64})(?:-[a-z0-9]+-(?:\d+(?:x\d+)*|scalar))?\.npy$")
+#: Problems doctor keeps and prints in full; past it, only counted ("and N more"): a damaged
+#: 10 MB file once made 2.6 million lines, which no one reads and which cost gigabytes.
+SHOWN = 200
 # What store.atomic_write writes before replacing a file.
 _TEMPORARY = re.compile(rf"^{re.escape(TEMPORARY_PREFIX)}.+{re.escape(TEMPORARY_SUFFIX)}$")
 
@@ -77,26 +81,41 @@ class Findings:
     eras: int = 0
     draws: int = 0
     arrays: int = 0
+    #: Problems past the first SHOWN, by kind: counted, not kept.
+    more: dict[str, int] = field(default_factory=dict)
 
     def add(self, path: Path | str, entry: str, what: str, kind: str = INTEGRITY) -> None:
-        self.problems.append(Problem(Path(path), entry, what, kind))
+        self._keep(Problem(Path(path), entry, what, kind))
 
     def error(self, exc: LedgerError) -> None:
-        self.problems.append(Problem(exc.path, exc.entry, exc.problem))
+        self._keep(Problem(exc.path, exc.entry, exc.problem))
+
+    def _keep(self, problem: Problem) -> None:
+        if len(self.problems) < SHOWN:
+            self.problems.append(problem)
+        else:
+            self.more[problem.kind] = self.more.get(problem.kind, 0) + 1
 
     @property
     def exit_code(self) -> int:
-        if any(p.kind == INTEGRITY for p in self.problems):
+        if self.more.get(INTEGRITY) or any(p.kind == INTEGRITY for p in self.problems):
             return 2
         return 1 if self.problems else 0
+
+    def lines(self) -> list[str]:
+        """One line per problem kept, then how many more were found."""
+        more = sum(self.more.values())
+        return [str(p) for p in self.problems] + (
+            [f"... and {more:,} more problem{'s' if more > 1 else ''} (the first {SHOWN} are "
+             "shown)"] if more else [])
 
     def summary(self) -> str:
         checked = (f"{self.files} ledger files, {self.environments} environments, {self.cases} "
                    f"cases, {self.eras} eras, {self.draws} draws, {self.arrays} arrays checked")
         if not self.problems:
             return f"doctor: {self.root}: clean: {checked}"
-        n = len(self.problems)
-        integrity = sum(p.kind == INTEGRITY for p in self.problems)
+        n = len(self.problems) + sum(self.more.values())
+        integrity = sum(p.kind == INTEGRITY for p in self.problems) + self.more.get(INTEGRITY, 0)
         files = len({p.path for p in self.problems})
         return (f"doctor: {self.root}: {n} problem{'s' if n > 1 else ''} ({integrity} integrity, "
                 f"{n - integrity} catalog coverage) in {files} file{'s' if files > 1 else ''}; "
@@ -305,25 +324,27 @@ class _Doctor:
         f, folder = self.f, self.root / "arrays"
         for p in sorted(self.root.iterdir()):
             if _TEMPORARY.match(p.name):
-                f.add(p, "", "a temporary file left by an interrupted write (or one in "
-                             "progress): not part of the ledger")
+                f.add(p, "", _STALE)
+            elif p.suffix == ".json" and not p.is_file():
+                f.add(p, "", "named like a ledger file but not a file (a directory, or a link "
+                             "to nothing): rngsuite cannot read it")
         if not folder.is_dir():
             return
         for p in sorted(folder.iterdir()):
             if _TEMPORARY.match(p.name):
-                f.add(p, "", "a temporary file left by an interrupted write (or one in "
-                             "progress): not part of the ledger")
+                f.add(p, "", _STALE)
                 continue
-            if not p.is_file() or not _ARRAY_NAME.match(p.name):
-                f.add(p, "", "not named <sha256>.npy: not part of the ledger")
+            m = _ARRAY_NAME.match(p.name)
+            if not p.is_file() or p.is_symlink() or not m:
+                f.add(p, "", "not a file named <sha256>.npy: not part of the ledger")
                 continue
             f.arrays += 1
-            if p.stem not in self.referenced:
+            if m.group(1) not in self.referenced:
                 if not self.unread:  # else the draws that refer to it may be unreadable
                     f.add(p, "", "orphan: no draw refers to it (an interrupted recording, or "
                                  "its case was removed by hand)")
                 continue
-            extra = 0 if p.stem in self.bad_arrays else _bytes_after_data(p)
+            extra = 0 if m.group(1) in self.bad_arrays else _bytes_after_data(p)
             if extra:
                 f.add(p, "", f"has {extra} bytes after the array's data: appended to, or not "
                              "written by rngsuite")
@@ -346,6 +367,10 @@ class _Doctor:
             self.f.add(file_for(self.root, backend), "", f"missing: none of the {n} catalog "
                        f"cases of {backend} is recorded (python -m rngsuite record --case "
                        f"'{backend}:*')", COVERAGE)
+
+
+_STALE = ("a temporary file left by an interrupted write (or one in progress): not part of "
+          "the ledger; the next record or merge into this ledger removes it")
 
 
 def _bytes_after_data(path: Path) -> int:
