@@ -18,9 +18,30 @@ from pathlib import Path
 from rngsuite.core.compare import DEFAULT_ULP
 from rngsuite.core.settings import (CONFORMANCE, DEFAULT_LEDGER, EXIT_BAD_INPUT, EXIT_FAIL,
                                     EXIT_INTERNAL, EXIT_OK, PACKAGED_LEDGER, PYTEST_INI,
-                                    BadInput, CannotRun, resolve_devices)
+                                    BadInput, CannotRun, missing_devices, resolve_devices)
 
 PROG = "python -m rngsuite"
+
+
+def _bounded(kind, low, high, what):
+    """An argparse type: a number of ``kind`` in [low, high], else a one-line usage error."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if not (low <= value <= high):  # (NaN fails both comparisons)
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what} from {low:,} to {high:,}")
+        return value
+    parse.__name__ = what
+    return parse
+
+
+#: ULP distances of float64 values reach 2**64; a bound past 2**62 means "any", and Python's
+#: unbounded int would otherwise reach NumPy as an overflow.
+_ULP = _bounded(int, 0, 2**62, "a whole number of ULP")
+#: Seconds a declared stream may run (a day at most; 0 is no timeout).
+_TIMEOUT = _bounded(float, 0, 86400, "a number of seconds")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
     streams.add_argument("--stream", action="append", default=[], metavar="GLOB",
                          help="in a project: only its declared streams whose id matches "
                               "(repeatable), e.g. 'train:first_batch@*'")
+    streams.add_argument("--timeout", type=_TIMEOUT, default=None, metavar="SECONDS",
+                         help="in a project: seconds each declared stream may take before it "
+                              "is a failed stream (default 120; 0: none)")
 
     parser = _Parser(prog=PROG, description=__doc__,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -58,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--compiled", action="store_true",
                         help="also the compiled tier: the torch.compile backends (compiling "
                              "takes seconds a call)")
-    verify.add_argument("--ulp", type=int, default=DEFAULT_ULP, metavar="N",
+    verify.add_argument("--ulp", type=_ULP, default=DEFAULT_ULP, metavar="N",
                         help="differences up to N ULP are classed 'within N ULP'")
     verify.add_argument("--profile", choices=("dev", "ci", "nightly"), default=None,
                         help="Hypothesis profile for the properties (default: $RNGSUITE_"
@@ -101,7 +125,8 @@ def _parser() -> argparse.ArgumentParser:
                            "conditions the ledger lacks")
     deep.add_argument("--nightly", action="store_true",
                       help="without --case: the nightly tier too (cases over 10**7 values)")
-    deep.add_argument("--chunk", type=int, default=None, metavar="N",
+    deep.add_argument("--chunk", type=_bounded(int, 1, 2**31, "a number of values"),
+                      default=None, metavar="N",
                       help="values per chunk (default 65536; never changes a digest)")
     sub.add_parser("doctor", parents=[common],
                    help="check the ledger's integrity (digests, arrays, eras, provenance, "
@@ -139,6 +164,9 @@ def _parser() -> argparse.ArgumentParser:
                             "without it, in a project, every stream [tool.rngsuite] declares")
     trace.add_argument("--stream", action="append", default=[], metavar="GLOB",
                        help="without FUNCTION: only the declared streams whose id matches")
+    trace.add_argument("--timeout", type=_TIMEOUT, default=None, metavar="SECONDS",
+                       help="seconds each function may take before it is a failed stream "
+                            "(default 120; 0: none)")
     trace.add_argument("--seed", type=int, default=None,
                        help="call FUNCTION(SEED) (default: FUNCTION())")
     trace.add_argument("--from", dest="old", metavar="PACKAGE==VERSION",
@@ -211,6 +239,8 @@ def _verify(args: argparse.Namespace) -> int:
 
     import pytest
 
+    if problem := missing_devices(resolve_devices(args.device)):
+        raise CannotRun(problem)  # before pytest: skipping every case would pass
     for name in PREIMPORTED:
         if importlib.util.find_spec(name) is not None:
             importlib.import_module(name)
@@ -246,10 +276,14 @@ def _can_draw() -> None:
         raise CannotRun(problem)
 
 
-def _select(args: argparse.Namespace):
+def _select(args: argparse.Namespace, *, drawing: bool = True):
+    """The devices and cases the options select; where they will be drawn, a device this machine
+    cannot use stops the command (exit 3) rather than skipping its cases."""
     from rngsuite.core.catalog import load_catalog, select
 
     devices = resolve_devices(args.device)
+    if drawing and (problem := missing_devices(devices)):
+        raise CannotRun(problem)
     cases = select(load_catalog(devices=devices), args.case)
     if args.case and not cases:
         raise LookupError(f"unknown case: no catalog case matches {', '.join(args.case)} "
@@ -508,7 +542,7 @@ def _doctor(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    _, cases = _select(args)
+    _, cases = _select(args, drawing=False)
     for case in cases:
         print(case.id)
     return EXIT_OK
@@ -571,12 +605,18 @@ def _trace(args: argparse.Namespace) -> int:
         runs = [(proj.Run(proj.Declared(args.function, (seed,)), seed, None),
                  args.seed is not None)]
     ledger = Ledger.load(Path(args.ledger))
-    traced = []
+    timeout = proj.DEFAULT_TIMEOUT if args.timeout is None else args.timeout
+    traced, failed = [], []
     with proj.importable(here):
         for run, seeded in runs:
-            fn = proj.function(run)
-            traced.append((run, seeded, trace.run_traced(
-                lambda: proj.call(run, fn=fn, seeded=seeded))))
+            try:
+                fn = proj.function(run)
+                traced.append((run, seeded, trace.run_traced(
+                    lambda: proj.call(run, fn=fn, seeded=seeded, timeout=timeout))))
+            except proj.StreamFailed as exc:
+                if args.function is not None:  # the one function asked for: bad input
+                    raise BadInput(str(exc)) from None
+                failed.append(str(exc))  # one declared stream fails; the others are traced
     cases = load_catalog(devices=["cpu"])
     torch_index = {}
     if any(d.library == "torch" for _, _, t in traced for d in t.draws):
@@ -598,7 +638,9 @@ def _trace(args: argparse.Namespace) -> int:
               "| stream | prediction | draws that decide it |\n|:--|:--|:--|\n"
               + "\n".join(summary) + "\n")
     print("\n".join(out), end="")
-    return EXIT_OK
+    for line in failed:
+        print(f"FAILED {line}")
+    return EXIT_FAIL if failed else EXIT_OK
 
 
 def _emulate(args: argparse.Namespace) -> int:
@@ -675,7 +717,8 @@ def _resolve(args: argparse.Namespace):
 
 def _streams(args: argparse.Namespace, project, *, record: bool) -> int:
     """verify/record in a project: its declared streams against its own ledger. Every stream
-    is called and judged before anything is written."""
+    is called and judged before anything is written; a failed stream (it raised, exited, timed
+    out, or returned what cannot be stored) is named and the others go on, exit 1."""
     from collections import Counter
 
     from rngsuite.checks import streams
@@ -686,11 +729,20 @@ def _streams(args: argparse.Namespace, project, *, record: bool) -> int:
 
     chosen = proj.runs(project, args.stream)
     ledger = Ledger.load(Path(args.ledger), missing_ok=True)
-    verdicts = []
+    timeout = proj.DEFAULT_TIMEOUT if args.timeout is None else args.timeout
+    verdicts, failed = [], []
     with proj.importable(project):
         for run in progress(chosen, desc="streams", unit="stream"):
             source = streams.Source(library=run.declared.library, device=run.device or "cpu")
-            verdicts.append(streams.check(run.stream(), proj.call(run), ledger, source=source))
+            try:
+                value = proj.call(run, timeout=timeout)
+                verdicts.append(streams.check(run.stream(), value, ledger, source=source))
+            except (proj.StreamFailed, streams.Unstorable) as exc:
+                # One stream's failure is that stream's: the others are still checked, and
+                # recorded -- nothing of the run is lost to it.
+                failed.append(str(exc))
+    for line in failed:
+        print(f"FAILED {line}")
     if record:
         recorder = Recorder(ledger)
         for verdict in verdicts:
@@ -698,14 +750,17 @@ def _streams(args: argparse.Namespace, project, *, record: bool) -> int:
         recorder.save()
         for message in recorder.conflicts:
             print(f"conflict: {message}")
-        print(recorder.summary())
-        return EXIT_FAIL if recorder.conflicts else EXIT_OK
+        print(recorder.summary() + (f"; {len(failed)} failed stream{'s' if len(failed) > 1 else ''}"
+                                    ", not recorded" if failed else ""))
+        return EXIT_FAIL if recorder.conflicts or failed else EXIT_OK
     for verdict in verdicts:
         print(verdict.summary() if verdict.ok else verdict.message())
     tally = Counter(v.status for v in verdicts)
-    print(f"{len(verdicts)} streams of {project.config} against {args.ledger}: "
+    if failed:
+        tally["failed"] = len(failed)
+    print(f"{len(verdicts) + len(failed)} streams of {project.config} against {args.ledger}: "
           + ", ".join(f"{n} {k}" for k, n in sorted(tally.items())))
-    return EXIT_OK if all(v.ok for v in verdicts) else EXIT_FAIL
+    return EXIT_OK if all(v.ok for v in verdicts) and not failed else EXIT_FAIL
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -714,6 +769,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         project = args.project = _resolve(args)
         if project is not None and args.command in ("verify", "record"):
+            if not project.streams:
+                raise BadInput(f"{project.config}: [tool.rngsuite] declares no streams "
+                               "([[tool.rngsuite.streams]]): nothing to check (the library's "
+                               "suite: --library; the rng_golden fixture: pytest)")
             return _streams(args, project, record=args.command == "record" or args.record)
         return COMMANDS[args.command](args)
     except (BadInput, LookupError) as exc:

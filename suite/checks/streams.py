@@ -63,13 +63,17 @@ class Source:
         return {}
 
 
+class Unstorable(BadInput):
+    """A stream's value holds something the ledger cannot store: that stream fails, named."""
+
+
 def leaves(stream: Stream, value) -> tuple[list[str], list]:
-    """The value's leaves (names and arrays); :class:`BadInput` naming the stream when it holds
-    something the ledger cannot store."""
+    """The value's leaves (names and arrays); :class:`Unstorable` naming the stream when it
+    holds something the ledger cannot store."""
     try:
         pairs = flatten(value)
     except NotStorable as exc:
-        raise BadInput(f"stream {stream.id!r}: {exc}") from None
+        raise Unstorable(f"stream {stream.id!r}: {exc}") from None
     return [name or "(the value)" for name, _ in pairs], [a for _, a in pairs]
 
 

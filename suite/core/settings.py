@@ -53,8 +53,41 @@ def resolve_devices(spec: str) -> list[str]:
         if hasattr(torch.backends, "mps") and torch.backends.mps.is_available():
             devices.append("mps")
         return devices
-    devices = [d.strip() for d in spec.split(",") if d.strip()]
+    devices = [d.strip() for d in spec.split(",")]
     for d in devices:
-        if d.split(":")[0] not in ("cpu", "cuda", "mps"):
-            raise BadInput(f"--device {spec!r}: {d!r} is not cpu, cuda[:N], mps or all")
+        kind, _, index = d.partition(":")
+        if kind not in ("cpu", "cuda", "mps") or (":" in d and not (
+                kind == "cuda" and index.isdigit())):
+            raise BadInput(f"--device {spec!r}: {d!r} is not cpu, cuda[:N], mps or all"
+                           + (" (an empty entry)" if not d else ""))
+    twice = next((d for k, d in enumerate(devices) if d in devices[:k]), None)
+    if twice is not None:
+        raise BadInput(f"--device {spec!r}: {twice!r} is named twice")
     return devices
+
+
+def missing_devices(devices: list[str]) -> str | None:
+    """Why this machine cannot draw on one of ``devices`` (None: it can). A run that names a
+    device it cannot use must fail, not skip every case of it: a GPU runner that lost its GPU
+    would otherwise go green."""
+    wanted = [d for d in devices if d != "cpu"]
+    if not wanted:
+        return None
+    try:
+        import torch
+    except ImportError:
+        return f"--device {','.join(wanted)}: torch is not installed, so no GPU can be used"
+    for d in wanted:
+        kind, _, index = d.partition(":")
+        if kind == "cuda":
+            count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+            if count <= int(index or 0):
+                have = f"{count} CUDA device{'s' if count != 1 else ''}" if count else \
+                    f"no CUDA device (torch {torch.__version__}, built " + (
+                        f"with CUDA {torch.version.cuda})" if torch.version.cuda else
+                        "without CUDA)")
+                return f"--device {d}: this machine has {have}; pass --device cpu, or all"
+        elif kind == "mps" and not (hasattr(torch.backends, "mps")
+                                    and torch.backends.mps.is_available()):
+            return f"--device {d}: MPS is not available here; pass --device cpu, or all"
+    return None

@@ -31,7 +31,7 @@ from rngsuite.core.catalog import load_catalog, select
 from rngsuite.core.compare import DEFAULT_ULP
 from rngsuite.core.ledger import Ledger
 from rngsuite.core.settings import (DEFAULT_LEDGER, EXIT_BAD_INPUT, EXIT_INTERNAL, BadInput,
-                                    resolve_devices)
+                                    missing_devices, resolve_devices)
 from rngsuite.pytest_plugin import fresh_process, inputs, summary
 from rngsuite.pytest_plugin.inputs import *  # noqa: F401,F403  (the input fixtures, by name)
 from rngsuite.pytest_plugin.session import RUN, Run
@@ -144,7 +144,7 @@ def pytest_configure(config: pytest.Config) -> None:
         ledger = Ledger.load(Path(config.option.ledger))
     except BadInput as exc:
         pytest.exit(str(exc), returncode=EXIT_BAD_INPUT)
-    if problem := prov.capability_problem():
+    if problem := prov.capability_problem() or missing_devices(devices):
         pytest.exit(problem, returncode=EXIT_INTERNAL)
     deep_tier = os.environ.get(DEEP_VARIABLE, "").lower()
     nightly = profile == "nightly" or deep_tier == "nightly"

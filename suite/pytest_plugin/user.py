@@ -54,11 +54,11 @@ class _Streams:
 
     @property
     def root(self) -> Path:
+        from rngsuite.tools.project import ledger_dir, within
+
         ini = self.config.getini("rngsuite_ledger")
         if ini:
-            return Path(self.config.rootpath, ini)
-        from rngsuite.tools.project import ledger_dir
-
+            return within(self.config.rootpath, ini, "rngsuite_ledger (ini)")
         return ledger_dir(self.config.rootpath) or Path(self.config.rootpath,
                                                         DEFAULT_USER_LEDGER)
 
@@ -80,6 +80,10 @@ class RngGolden:
         self._nodeid = request.node.nodeid
         self._store = self._nodeid.split("::", 1)[0]
         self._names: set[str] = set()
+        #: This test's recordings, added to the session's when the test ends (:meth:`_commit`):
+        #: a test that checks a name twice records nothing.
+        self._pending: list[Any] = []
+        self._refused = False
 
     def check(self, value: Any, *, name: str | None = None, seed: Any = None) -> None:
         """Judge ``value`` against the project's ledger; fail the test with the 3 a.m.
@@ -90,8 +94,10 @@ class RngGolden:
 
         stream_id = self._nodeid if name is None else f"{self._nodeid}[{name}]"
         if stream_id in self._names:
-            raise pytest.UsageError(f"rng_golden.check: {stream_id!r} is checked twice in one "
-                                    f"test; give each value its own name=")
+            self._refused, self._pending = True, []
+            pytest.fail(f"rng_golden.check: {stream_id!r} is checked twice in one test; give "
+                        "each value its own name= (nothing of this test was recorded)",
+                        pytrace=False)
         self._names.add(stream_id)
         quoted = shlex.quote(self._nodeid)
         stream = streams.Stream(
@@ -108,31 +114,45 @@ class RngGolden:
             pytest.fail(f"rng_golden: {exc}", pytrace=False)
         if config.getoption("rngsuite_record"):
             if verdict.status != "conforms":
-                result = self._state.recorder.add(verdict)
-                if result.outcome == "conflict":
-                    pytest.fail(self._state.recorder.conflicts[-1], pytrace=False)
-                self._state.notes.append(f"{stream_id}: {result.outcome}"
-                                         + (f" (era {result.era})" if result.era else ""))
+                self._pending.append(verdict)
             return
         if not verdict.ok:
             # The message ends with the record advice: the pytest command with its option.
             pytest.fail(verdict.message(), pytrace=False)
 
+    def _commit(self) -> None:
+        """The test's recordings, into the session's recorder (written at its end)."""
+        recorder = self._state.recorder
+        for verdict in [] if self._refused else self._pending:
+            result = recorder.add(verdict)
+            if result.outcome == "conflict":
+                pytest.fail(recorder.conflicts[-1], pytrace=False)
+            self._state.notes.append(f"{verdict.case.id}: {result.outcome}"
+                                     + (f" (era {result.era})" if result.era else ""))
+
 
 @pytest.fixture
-def rng_golden(request: pytest.FixtureRequest) -> RngGolden:
+def rng_golden(request: pytest.FixtureRequest):
     """Checks a value your code drew -- arrays, tensors, numbers, dicts/lists of them --
     against the project's rngsuite ledger: ``rng_golden.check(value, seed=17)``."""
     state = request.config.stash.get(_STATE, None)
     if state is None:
         state = request.config.stash[_STATE] = _Streams(request.config)
-    return RngGolden(state, request)
+    golden = RngGolden(state, request)
+    yield golden
+    golden._commit()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     state = session.config.stash.get(_STATE, None)
     if state is not None and state.recorder is not None and state.notes:
-        state.recorder.save()
+        from rngsuite.core.settings import BadInput
+
+        try:
+            state.recorder.save()
+        except BadInput as exc:  # a read-only ledger, a full disk: one line, and a failed run
+            state.notes.append(f"NOT WRITTEN: {exc}")
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:

@@ -21,8 +21,11 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
 import shlex
+import signal
 import sys
+import threading
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +37,17 @@ from rngsuite.core.settings import BadInput
 
 CONFIG = "pyproject.toml"
 DEFAULT_LEDGER = "rng_golden"
+#: Seconds a stream may take before it is a failed stream (``--timeout``): a stream is one
+#: seeded draw -- a batch, an initialisation --, not a training run.
+DEFAULT_TIMEOUT = 120.0
+#: Seconds past the timeout before a stream stuck in native code (which no signal reaches)
+#: stops the whole command, exit 3, with nothing written.
+GRACE = 10.0
+
+
+class StreamFailed(Exception):
+    """A declared stream that failed: it could not be imported, raised, exited, timed out, or
+    returned what the ledger cannot store. The message names it, in one line."""
 _KEYS = {"function", "seeds", "devices", "library"}
 
 
@@ -77,12 +91,25 @@ def find(start: Path) -> Path | None:
 
 def ledger_dir(root: Path) -> Path | None:
     """The ledger ``[tool.rngsuite]`` names in ``root/pyproject.toml`` (the pytest plugin's
-    default), or None."""
+    default), or None; :class:`BadInput` where it lies outside the project."""
     path = Path(root) / CONFIG
     table = _table(path) if path.is_file() else None
     if table is None:
         return None
-    return Path(root) / str(table.get("ledger", DEFAULT_LEDGER))
+    return within(Path(root), str(table.get("ledger", DEFAULT_LEDGER)), f"{path}: [tool.rngsuite]")
+
+
+def within(root: Path, name: str, where: str) -> Path:
+    """``root/name``, refused in one line when it resolves (``..``, an absolute path, a
+    symlink) outside the project: a project's configuration never makes rngsuite write into
+    ``/etc`` or a neighbour's folder. ``--ledger DIR`` on the command line is the way to name
+    a ledger elsewhere."""
+    folder = Path(root) / name
+    if not folder.resolve().is_relative_to(Path(root).resolve()):
+        raise BadInput(f"{where} ledger: {name!r} resolves to {folder.resolve()}, outside the "
+                       f"project {Path(root).resolve()}; a project's ledger lives inside it "
+                       "(or pass --ledger DIR)")
+    return folder
 
 
 def load(path: Path) -> Project:
@@ -95,6 +122,7 @@ def load(path: Path) -> Project:
     ledger = table.get("ledger", DEFAULT_LEDGER)
     if not isinstance(ledger, str) or not ledger:
         raise BadInput(f"{where} ledger: {ledger!r} is not a folder name")
+    within(path.parent, ledger, where)
     raw = table.get("streams", [])
     if not isinstance(raw, list):
         raise BadInput(f"{where} streams: must be an array of tables ([[tool.rngsuite.streams]])")
@@ -120,6 +148,14 @@ def load(path: Path) -> Project:
         if library not in ("torch", "numpy", "python", "pandas"):
             raise BadInput(f"{here} library: {library!r} is not torch, numpy, python or pandas")
         declared.append(Declared(fn, tuple(seeds), tuple(devices), library))
+        first = next((j for j, d in enumerate(declared[:-1]) if d.function == fn), None)
+        if first is not None:
+            raise BadInput(f"{here} function: {fn!r} is declared twice (streams[{first}] too); "
+                           "list all its seeds and devices in one entry")
+        for name, items in (("seeds", seeds), ("devices", devices)):
+            twice = next((x for k, x in enumerate(items) if x in items[:k]), None)
+            if twice is not None:
+                raise BadInput(f"{here} {name}: {twice!r} is listed twice")
     return Project(path.parent, path.parent / ledger, tuple(declared), path)
 
 
@@ -183,31 +219,91 @@ def importable(project: Project) -> Iterator[None]:
 
 
 def function(run: Run) -> Callable[..., Any]:
-    """The stream's function, imported; :class:`BadInput` naming the stream when its module
-    cannot be imported or has no such function."""
+    """The stream's function, imported; :class:`StreamFailed` naming the stream when its
+    module cannot be imported or has no such function."""
     try:
-        module = importlib.import_module(run.module)
-    except Exception as exc:  # noqa: BLE001 -- whatever importing the user's module raises
-        raise BadInput(f"stream {run.id!r}: cannot import module {run.module!r} "
-                       f"({type(exc).__name__}: {_first(exc)})") from None
+        with _guarded(run, f"importing {run.module!r} did not finish"):
+            module = importlib.import_module(run.module)
+    except (StreamFailed, UserInterrupt):
+        raise
+    except BaseException as exc:  # noqa: BLE001 -- whatever importing the user's module raises
+        if isinstance(exc, _TimedOut):
+            raise StreamFailed(str(exc)) from None
+        raise StreamFailed(f"stream {run.id!r}: cannot import module {run.module!r} "
+                           f"({type(exc).__name__}: {_first(exc)})") from None
     fn = getattr(module, run.name, None)
     if not callable(fn):
-        raise BadInput(f"stream {run.id!r}: module {run.module!r} has no function "
-                       f"{run.name!r}")
+        raise StreamFailed(f"stream {run.id!r}: module {run.module!r} has no function "
+                           f"{run.name!r}")
     return fn
 
 
-def call(run: Run, *, fn: Callable[..., Any] | None = None, seeded: bool = True) -> Any:
-    """The stream's value for its seed (and device), or ``fn()`` unseeded; :class:`BadInput`
-    naming the stream when it cannot be imported or called, or raises."""
+def call(run: Run, *, fn: Callable[..., Any] | None = None, seeded: bool = True,
+         timeout: float = DEFAULT_TIMEOUT) -> Any:
+    """The stream's value for its seed (and device), or ``fn()`` unseeded; :class:`StreamFailed`
+    naming the stream when it cannot be imported or called, raises (``SystemExit`` and
+    ``KeyboardInterrupt`` too), or does not return within ``timeout`` seconds."""
     fn = fn or function(run)
     args = (run.seed,) if seeded else ()
+    shown = f"{run.declared.function}({', '.join(map(str, args))})"
     try:
-        return fn(*args, device=run.device) if run.device else fn(*args)
-    except Exception as exc:  # noqa: BLE001 -- the user's function failed: say so, in one line
-        shown = f"{run.declared.function}({', '.join(map(str, args))})"
-        raise BadInput(f"stream {run.id!r}: {shown} raised "
-                       f"{type(exc).__name__}: {_first(exc)}") from None
+        with _guarded(run, f"{shown} did not return", timeout=timeout):
+            return fn(*args, device=run.device) if run.device else fn(*args)
+    except (StreamFailed, UserInterrupt):
+        raise
+    except BaseException as exc:  # noqa: BLE001 -- the user's function failed: say so, in one line
+        if isinstance(exc, _TimedOut):
+            raise StreamFailed(str(exc)) from None
+        what = f"exited (sys.exit({exc.code!r}))" if isinstance(exc, SystemExit) else \
+            f"raised {type(exc).__name__}: {_first(exc)}"
+        raise StreamFailed(f"stream {run.id!r}: {shown} {what}") from None
+
+
+class _TimedOut(BaseException):
+    """Raised into a stream's code at its deadline: a BaseException, so that the stream's own
+    ``except Exception`` does not swallow it."""
+
+
+class UserInterrupt(KeyboardInterrupt):
+    """Ctrl-C pressed while a stream ran: the person wants to stop -- not a failed stream, as a
+    ``KeyboardInterrupt`` the stream raises itself is."""
+
+
+@contextlib.contextmanager
+def _guarded(run: Run, doing: str, *, timeout: float = DEFAULT_TIMEOUT) -> Iterator[None]:
+    """Run a stream's code with a deadline: SIGALRM raises in the stream's Python code at
+    ``timeout`` seconds; a watchdog ends the process (exit 3, one line, nothing written) when
+    native code ignores it for ``GRACE`` more. A real Ctrl-C still stops the command."""
+    main = threading.current_thread() is threading.main_thread()
+    if not main or timeout <= 0:
+        yield
+        return
+    def on_alarm(signum, frame):
+        raise _TimedOut(f"stream {run.id!r}: {doing} within {timeout:g} s (--timeout); "
+                           "stopped")
+
+    def on_int(signum, frame):
+        raise UserInterrupt()
+
+    def stuck():
+        print(f"rngsuite: error: stream {run.id!r}: {doing} within {timeout:g} s and cannot be "
+              f"interrupted (stuck in native code?); stopped after {timeout + GRACE:g} s, "
+              "nothing written", file=sys.stderr, flush=True)
+        os._exit(3)
+
+    watchdog = threading.Timer(timeout + GRACE, stuck)
+    watchdog.daemon = True
+    old_alarm = signal.signal(signal.SIGALRM, on_alarm)
+    old_int = signal.signal(signal.SIGINT, on_int)
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    watchdog.start()
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        watchdog.cancel()
+        signal.signal(signal.SIGALRM, old_alarm)
+        signal.signal(signal.SIGINT, old_int)
 
 
 def _first(exc: BaseException) -> str:
