@@ -447,18 +447,46 @@ def _report(args: argparse.Namespace) -> int:
     from rngsuite.tools.ledger_page import ledger_html
     from rngsuite.tools.report import Spec, findings_markdown, ledger_tables, upgrade_markdown
 
-    ledger = Ledger.load(Path(args.ledger))
+    from rngsuite.tools.report import only_releases
+
+    html_to, findings_to = _output(args.html, "--html"), _output(args.findings, "--findings")
     if bool(args.old) != bool(args.new):
         raise LookupError("--from and --to go together")
-    if args.findings:
-        Path(args.findings).write_text(findings_markdown(ledger), encoding="utf-8")
-    elif args.old:
-        print(upgrade_markdown(ledger, Spec.parse(args.old), Spec.parse(args.new)))
-    else:
+    old, new = (Spec.parse(args.old), Spec.parse(args.new)) if args.old else (None, None)
+    if old is not None and old.package != new.package:
+        raise LookupError(f"--from {old.package} and --to {new.package} name different packages")
+    ledger = Ledger.load(Path(args.ledger))
+    # --from/--to narrow the pages too: the page of an upgrade shows those two releases.
+    pages = only_releases(ledger, old.package, (old, new)) if old else ledger
+    if old is not None:
+        print(upgrade_markdown(ledger, old, new))
+    elif not findings_to:
         print(ledger_tables(ledger, changed_only=args.changed, library=args.project is None))
-    if args.html:
-        Path(args.html).write_text(ledger_html(ledger), encoding="utf-8")
+    if findings_to:
+        _write(findings_to, findings_markdown(pages), "--findings")
+    if html_to:
+        _write(html_to, ledger_html(pages), "--html")
     return EXIT_OK
+
+
+def _output(path: str | None, option: str) -> Path | None:
+    """A file an option names for writing, checked before any work: its folder exists and it
+    is not a folder itself (one line, exit 2, rather than a traceback after the work)."""
+    if path is None:
+        return None
+    target = Path(path)
+    if not path or target.is_dir():
+        raise BadInput(f"{option} {path!r}: is a directory; name a file to write")
+    if not target.parent.is_dir():
+        raise BadInput(f"{option} {path}: the folder {target.parent} does not exist")
+    return target
+
+
+def _write(target: Path, text: str, option: str) -> None:
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise BadInput(f"{option} {target}: cannot be written ({exc.strerror or exc})") from None
 
 
 def _draw(args: argparse.Namespace) -> int:
@@ -494,8 +522,23 @@ def _bisect(args: argparse.Namespace) -> int:
     if split is None:
         raise LookupError(f"{case.backend} streams do not depend on {args.package}")
     lf = Ledger.load(Path(args.ledger)).files.get(case.backend)
+    bs.check_range(since=args.since, until=args.until)
     versions = bs.releases(args.package, since=args.since, until=args.until,
                            patches=args.patches)
+    if len(versions) < 2:
+        raise BadInput(f"--since {args.since} --until {args.until}: {len(versions)} "
+                       f"{args.package} release{'s' if len(versions) != 1 else ''} in that range "
+                       f"({', '.join(versions) or 'none'}); a bisect needs two")
+    recorded_here = {prov.split_label(lab, args.package)[0].split("+")[0]
+                     for lab in (lf.environments if lf else {})
+                     if (prov.split_label(lab, args.package) or ("", ""))[1] == split[1]}
+    unrecorded = [v for v in versions if v not in recorded_here]
+    if unrecorded:
+        # Each unrecorded release is a fresh install (a minute or more, GBs of cache): say why.
+        print(f"this machine's conditions ({split[1]}) are recorded for "
+              f"{len(versions) - len(unrecorded)} of these {len(versions)} releases; a probe of "
+              f"any other installs it into a temporary environment "
+              f"({', '.join(unrecorded[:6])}{' ...' if len(unrecorded) > 6 else ''})")
     print(f"{args.package} releases: {', '.join(versions)}")
     from rngsuite.core.progress import Bar
 
@@ -656,6 +699,7 @@ def _matrix(args: argparse.Namespace) -> int:
     from rngsuite.core.ledger import Ledger
     from rngsuite.tools import matrix
 
+    save_to = _output(args.save, "--save")
     rules = matrix.load_rules()
     if args.snapshot:
         snap = matrix.Snapshot.read(Path(args.snapshot))
@@ -664,8 +708,8 @@ def _matrix(args: argparse.Namespace) -> int:
             snap = matrix.take_snapshot(rules, index=args.index or matrix.PYPI)
         except OSError as exc:  # urllib's URLError is an OSError
             raise CannotRun(f"cannot ask the index {args.index or matrix.PYPI}: {exc}") from None
-    if args.save:
-        Path(args.save).write_text(snap.to_json(), encoding="utf-8")
+    if save_to:
+        _write(save_to, snap.to_json(), "--save")
     envs = matrix.environments(rules, snap)
     if args.tox:
         changed = matrix.write_tox(Path(args.tox), matrix.tox_block(rules, envs))
@@ -709,6 +753,10 @@ def _resolve(args: argparse.Namespace):
         raise BadInput(f"--ledger {args.ledger}: the ledger installed with rngsuite is "
                        "read-only (an upgrade replaces it); record into a folder of your own: "
                        "--ledger DIR")
+    if writing:
+        from rngsuite.core.store import writable
+
+        writable(Path(args.ledger))  # before any draw: a read-only ledger is one line
     if project is None and getattr(args, "stream", None):
         raise BadInput("--stream: no pyproject.toml with [tool.rngsuite] here or above "
                        f"{Path.cwd()} (docs/using.md)")

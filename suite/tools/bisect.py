@@ -48,6 +48,19 @@ def releases(package: str, *, since: str | None = None, until: str | None = None
     return choose(finals, since=since, until=until, patches=patches)
 
 
+def check_range(*, since: str | None, until: str | None) -> None:
+    """``--since``/``--until``: release numbers, the first not after the second; else one line
+    (:class:`BadInput`)."""
+    from rngsuite.core.settings import BadInput
+
+    for option, value in (("--since", since), ("--until", until)):
+        if value is not None and not re.fullmatch(r"\d+(\.\d+)*", value):
+            raise BadInput(f"{option} {value!r}: not a release number (e.g. 2.4 or 2.4.1)")
+    if since and until and release(since) > release(until):
+        raise BadInput(f"--since {since} is after --until {until}: the range is empty "
+                       "(oldest first)")
+
+
 def choose(finals: list[str], *, since: str | None = None, until: str | None = None,
            patches: bool = False) -> list[str]:
     """Of final release numbers: the newest patch of each minor (every one with ``patches``)

@@ -26,7 +26,8 @@ from rngsuite.core.ledger import Ledger
 from rngsuite.core.provenance import natural_key
 from rngsuite.core.store import EraFile
 from rngsuite.tools.report import (axis_package, call_name, changes, condition_differences,
-                                   era_difference, recorded_frame)
+                                   distinguishing, era_difference, recorded_frame,
+                                   uniform_column)
 
 #: Colours for the eras of one case, in order of first appearance: distinct, light enough for
 #: black text, and the first two far apart (most cases have two).
@@ -49,6 +50,7 @@ max-width:430px;overflow-wrap:anywhere;padding-right:12px}
 table.runs td.cell{padding:2px 1px}
 table.runs td.step{border-left:3px solid #1b1b1b}
 table.runs tr.call td,table.plain tr.step td{padding-top:10px;font-weight:600;border-bottom:1px solid #ccc}
+table.runs td.cond{font-size:11px;color:#555;white-space:nowrap;padding:0 6px}
 table.runs td.note{font-size:12px;color:#333;padding-left:12px;white-space:nowrap}
 td.cell b{display:flex;flex-direction:column;height:22px;border-radius:3px;overflow:hidden}
 td.cell i{flex:1}i.none{background:#f4f4f4}
@@ -82,8 +84,14 @@ def _condition_order(condition: str) -> tuple:
     return (order.get(first, 3), natural_key(condition))
 
 
+#: Past this many conditions, a case takes one row per set of conditions that drew alike
+#: instead of one band per condition in a cell: 16 bands in a 22-pixel cell were 1.4 pixels
+#: each, unreadable.
+MANY = 4
+
+
 def _row(ledger: Ledger, lf: EraFile, case_id: str, releases: list[str], conditions: list[str],
-         cells: dict[tuple, list[str]], package: str, ulp: int) -> str:
+         cells: dict[tuple, list[str]], package: str, ulp: int, names: dict[str, str]) -> str:
     eras = lf.cases[case_id]
     era_of = {env: era for era in eras for env in era.environments}
     colour: dict[str, int] = {}  # era name -> colour index, in order of first appearance
@@ -100,27 +108,47 @@ def _row(ledger: Ledger, lf: EraFile, case_id: str, releases: list[str], conditi
         grid.append(column)
     # The backend is the table's heading: the row shows the rest of the id.
     shown = case_id[len(lf.header["backend"]) + 1:]
-    out, steps = [f"<td class=case title='{html.escape(case_id, quote=True)}'>"
-                  f"{html.escape(shown)}</td>"], []
+    many = len(conditions) > MANY
+    if many:
+        # Conditions whose eras run alike along the releases share a row; those that never
+        # drew this case have none.
+        alike: dict[tuple, list[int]] = {}
+        for k in range(len(conditions)):
+            run = tuple(tuple(e.name for e in column[k]) for column in grid)
+            if any(run):
+                alike.setdefault(run, []).append(k)
+        rowsets = list(alike.values())
+    else:
+        rowsets = [list(range(len(conditions)))]
+    span = f" rowspan={len(rowsets)}" if many else ""
+    case_cell = (f"<td class=case{span} title='{html.escape(case_id, quote=True)}'>"
+                 f"{html.escape(shown)}</td>")
+    # One row of cells per condition when there are many, else one row of stacked bands.
+    lines: list[list[str]] = [[] for _ in rowsets]
+    steps = []
     previous = previous_column = None  # the last release's eras, by condition
     for release, column in zip(releases, grid):
-        names = [tuple(e.name for e in eras_here) for eras_here in column]
-        step = previous is not None and any(n and p and n != p for n, p in zip(names, previous))
-        bands, said = [], []
-        for condition, eras_here in zip(conditions, column):
-            if not eras_here:
-                bands.append("<i class=none></i>")
-                said.append(f"{condition.split('/')[0]} not recorded")
-            for era in eras_here:
-                bands.append(f"<i class=c{colour[era.name]}></i>")
-                said.append(f"{condition.split('/')[0]} era {era.name}")
-        title = html.escape(f"{package} {release}: {', '.join(said)}", quote=True)
-        out.append(f"<td class='cell{' step' if step else ''}' title='{title}'><b>"
-                   f"{''.join(bands)}</b></td>")
+        names_now = [tuple(e.name for e in eras_here) for eras_here in column]
+        step = previous is not None and any(n and p and n != p
+                                            for n, p in zip(names_now, previous))
+        groups = [[(conditions[k], column[k]) for k in (ks[:1] if many else ks)]
+                  for ks in rowsets]
+        for line, group in zip(lines, groups):
+            bands, said = [], []
+            for condition, eras_here in group:
+                if not eras_here:
+                    bands.append("<i class=none></i>")
+                    said.append(f"{names[condition]} not recorded")
+                for era in eras_here:
+                    bands.append(f"<i class=c{colour[era.name]}></i>")
+                    said.append(f"{names[condition]} era {era.name}")
+            title = html.escape(f"{package} {release}: {', '.join(said)}", quote=True)
+            line.append(f"<td class='cell{' step' if step else ''}' title='{title}'><b>"
+                        f"{''.join(bands)}</b></td>")
         if step:
             steps.append((release, column, previous_column))
-        if any(names):
-            previous, previous_column = names, column
+        if any(names_now):
+            previous, previous_column = names_now, column
     notes = []
     for release, column, before in steps:
         for eras_now, eras_before in zip(column, before):
@@ -129,15 +157,25 @@ def _row(ledger: Ledger, lf: EraFile, case_id: str, releases: list[str], conditi
                 notes.append(f"{package} {release}: {diff.cls(ulp)}, {diff.text()}")
                 break
     last = next((c for c in reversed(grid) if any(c)), [])
-    split = [(condition.split("/")[0], eras_here[0])
+    split = [(names[condition], eras_here[0])
              for condition, eras_here in zip(conditions, last) if eras_here]
     if len({era.name for _, era in split}) > 1:
         (where, first), (other_where, other) = split[0], next(
             (c, e) for c, e in split if e is not split[0][1])
         diff = era_difference(ledger, first, other, ulp=ulp)
         notes.append(f"{other_where} vs {where}: {diff.cls(ulp)}, {diff.text()}")
-    out.append(f"<td class=note>{html.escape('; '.join(notes))}</td>")
-    return "<tr>" + "".join(out) + "</tr>"
+    note = f"<td class=note{span}>{html.escape('; '.join(notes))}</td>"
+    if not many:
+        return "<tr>" + case_cell + "".join(lines[0]) + note + "</tr>"
+    rows = []
+    for k, (ks, line) in enumerate(zip(rowsets, lines)):
+        said = [names[conditions[j]] for j in ks]
+        shown = ", ".join(said[:2]) + (f" and {len(said) - 2} more" if len(said) > 2 else "")
+        label = (f"<td class=cond title='{html.escape(', '.join(said), quote=True)}'>"
+                 f"{html.escape(shown)}</td>")
+        rows.append("<tr>" + (case_cell if k == 0 else "") + label + "".join(line)
+                    + (note if k == 0 else "") + "</tr>")
+    return "".join(rows)
 
 
 def _backend_table(ledger: Ledger, backend: str, ulp: int) -> str:
@@ -147,21 +185,25 @@ def _backend_table(ledger: Ledger, backend: str, ulp: int) -> str:
     if package is None or not several:
         return ""
     releases, conditions, cells = _grid(lf, package)
+    names = distinguishing(conditions)
+    many = len(conditions) > MANY
     head = "".join(f"<th class=release>{html.escape(r)}</th>" for r in releases)
-    bands = (f"; each cell's bands, top to bottom: "
-             f"{' / '.join(html.escape(c.split('/')[0]) for c in conditions)}"
+    bands = ("; one row per set of conditions that drew alike (hover for them all)" if many else
+             f"; each cell's bands, top to bottom: "
+             f"{' / '.join(html.escape(names[c]) for c in conditions)}"
              if len(conditions) > 1 else "")
     rows = [f"<h2>{html.escape(backend)}</h2>",
             f"<p class=lead>{len(several)} of {len(lf.cases)} cases recorded with more than one "
             f"set of values; columns: the recorded {package} releases{bands}.</p>",
-            f"<table class=runs><tr><th>case</th>{head}<th>what changed</th></tr>"]
+            f"<table class=runs><tr><th>case</th>{'<th>condition</th>' if many else ''}{head}"
+            "<th>what changed</th></tr>"]
     by_call: dict[str, list[str]] = {}
     for case_id in several:
         by_call.setdefault(call_name(backend, case_id), []).append(case_id)
     for call, ids in sorted(by_call.items()):
-        rows.append(f"<tr class=call><td colspan={len(releases) + 2}>{html.escape(call)} "
+        rows.append(f"<tr class=call><td colspan={len(releases) + 2 + many}>{html.escape(call)} "
                     f"&middot; {len(ids)} case{'s' if len(ids) > 1 else ''}</td></tr>")
-        rows += [_row(ledger, lf, case_id, releases, conditions, cells, package, ulp)
+        rows += [_row(ledger, lf, case_id, releases, conditions, cells, package, ulp, names)
                  for case_id in ids]
     rows.append("</table>")
     return "\n".join(rows)
@@ -180,8 +222,9 @@ def short_conditions(text: str) -> str:
 def _changes_table(frame: pd.DataFrame) -> str:
     """The changes between releases, one heading row per release step."""
     numeric = ("cases", "max ULP")
+    frame, said = uniform_column(frame, "bit stream")
     columns = ["backend", "call", "cases", "conditions", "values that differ", "max ULP",
-               "class", "bit stream"]
+               "class"] + (["bit stream"] if "bit stream" in frame else [])
     head = "".join(f"<th{' class=num' if c in numeric else ''}>{c}</th>" for c in columns)
     out = [f"<table class=plain><tr>{head}</tr>"]
     for (package, previous, release), rows in frame.groupby(["package", "previous", "release"],
@@ -195,7 +238,7 @@ def _changes_table(frame: pd.DataFrame) -> str:
                 f"<td{' class=num' if c in numeric else ''}>{html.escape(str(cells[c]))}</td>"
                 for c in columns) + "</tr>")
     out.append("</table>")
-    return "".join(out)
+    return (f"<p class=lead>{html.escape(said.strip())}</p>" if said else "") + "".join(out)
 
 
 def _plain(frame: pd.DataFrame, numeric: tuple[str, ...] = ()) -> str:

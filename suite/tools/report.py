@@ -172,9 +172,17 @@ class Spec:
     @classmethod
     def parse(cls, text: str) -> "Spec":
         package, sep, version = text.partition("==")
+        package, version = package.strip(), version.strip()
         if not sep or not package or not version:
             raise LookupError(f"{text!r}: write a release as PACKAGE==VERSION, e.g. torch==2.4")
-        return cls(package.strip(), version.strip())
+        if not re.fullmatch(r"\d+(\.\d+)*(\+[A-Za-z0-9.]+)?", version):
+            raise LookupError(f"{text!r}: {version!r} is not a release number (e.g. 2.4 or "
+                              "2.4.1)")
+        return cls(package, version)
+
+    def key(self) -> tuple:
+        """Order of releases: 2.4 before 2.13."""
+        return natural_key(self.version.split("+")[0])
 
     def matches(self, version: str) -> bool:
         return version == self.version or version.startswith(self.version + ".") \
@@ -209,46 +217,117 @@ def upgrade(ledger: Ledger, old: Spec, new: Spec, *, ulp: int = DEFAULT_ULP) -> 
     if old.package != new.package:
         raise LookupError(f"--from {old.package} and --to {new.package} name different packages")
     rows, seen = [], {"from": False, "to": False}
+    # Which release is older decides where a change came in, whichever way the report goes: a
+    # downgrade undoes the changes of the releases between (reported as such, not as an upgrade).
+    low, high = (old, new) if old.key() <= new.key() else (new, old)
     # The deep store too: a long draw is where a change in a rare branch shows (numpy#31238).
     for lf in [ledger.files[b] for b in sorted(ledger.files)] + [ledger.deep]:
         for rest, versions in releases_by_conditions(lf.environments, old.package).items():
-            olds = [lab for ver, lab in versions if old.matches(ver)]
-            news = [lab for ver, lab in versions if new.matches(ver)]
+            olds = [(ver, lab) for ver, lab in versions if old.matches(ver)]
+            news = [(ver, lab) for ver, lab in versions if new.matches(ver)]
             seen["from"] |= bool(olds)
             seen["to"] |= bool(news)
             if not olds or not news:
                 continue
-            before, after = olds[-1], news[-1]
+            (v_before, before), (v_after, after) = _same_build(olds, news)
+            builds = "" if _build(v_before) == _build(v_after) else \
+                f" (builds {v_before} -> {v_after})"
+            lo_label = before if low is old else after
+            hi_label = after if low is old else before
+            labels = [lab for _, lab in versions]
             for case_id, eras in lf.cases.items():
                 era_of = {env: era for era in eras for env in era.environments}
                 a, b = era_of.get(before), era_of.get(after)
                 if a is None or b is None or a is b:
                     continue
-                # The first recorded release after the old one that has the new era.
-                start = [lab for _, lab in versions].index(before)
-                first = next((ver for ver, lab in versions[start + 1:] if era_of.get(lab) is b),
-                             "?")
+                # The first recorded release after the older one that has the newer one's era.
+                start, stop = labels.index(lo_label), labels.index(hi_label)
+                newer = era_of[hi_label]
+                first = next((ver for ver, lab in versions[start + 1:stop + 1]
+                              if era_of.get(lab) is newer), "?")
                 if lf is ledger.deep:
                     change, text = "different", deep_difference(a.values, b.values)
                 else:
                     diff = era_difference(ledger, a, b, ulp=ulp)
                     change, text = diff.cls(ulp), diff.text()
-                rows.append({"case": case_id, "conditions": rest, "from era": a.name,
+                backend = lf.header.get("backend") or parse_deep_id(case_id).backend
+                rows.append({"case": case_id, "call": call_name(backend, case_id),
+                             "conditions": rest + builds, "from era": a.name,
                              "to era": b.name, "change": change, "values that differ": text,
-                             "first release": f"{old.package} {first}"})
+                             "first release": f"{old.package} {first.split('+')[0]}"})
     for side, spec in (("from", old), ("to", new)):
         if not seen[side]:
             raise LookupError(f"no recorded environment has {spec.package}=={spec.version}")
-    return pd.DataFrame(rows, columns=["case", "conditions", "from era", "to era", "change",
-                                       "values that differ", "first release"])
+    return pd.DataFrame(rows, columns=["case", "call", "conditions", "from era", "to era",
+                                       "change", "values that differ", "first release"])
+
+
+def _build(version: str) -> str:
+    """A release's build family: ``2.7.1+cu126`` -> ``cuda``, ``+cpu`` -> ``cpu``, none -> ``""``."""
+    local = version.partition("+")[2]
+    return "cuda" if local.startswith("cu") and local != "cpu" else local
+
+
+def _same_build(olds: list[tuple[str, str]], news: list[tuple[str, str]]
+                ) -> tuple[tuple[str, str], tuple[str, str]]:
+    """The newest (version, label) of each side, of one build family where both sides have one
+    (a +cpu wheel compared with a +cu126 one would mix two builds into one upgrade)."""
+    for old_v, old_l in reversed(olds):
+        for new_v, new_l in reversed(news):
+            if _build(old_v) == _build(new_v):
+                return (old_v, old_l), (new_v, new_l)
+    return olds[-1], news[-1]
 
 
 def upgrade_markdown(ledger: Ledger, old: Spec, new: Spec, *, ulp: int = DEFAULT_ULP) -> str:
+    """The upgrade (or downgrade) report: a summary per call first, then every case."""
     frame = upgrade(ledger, old, new, ulp=ulp)
-    title = (f"# Upgrading {old.package} {old.version} -> {new.version}: "
+    way = "Upgrading" if old.key() <= new.key() else "Downgrading"
+    title = (f"# {way} {old.package} {old.version} -> {new.version}: "
              f"{frame['case'].nunique()} cases change")
-    return "\n".join([title, "", frame.to_markdown(index=False) if len(frame) else
-                      "No recorded stream changes.", ""])
+    if not len(frame):
+        return "\n".join([title, "", "No recorded stream changes.", ""])
+    lead = ("" if way == "Upgrading" else
+            f"A downgrade: each change below is one that {old.package} {old.version} brought "
+            f"in (*first release*) and going back to {new.version} undoes.\n\n")
+    summary = (frame.groupby("call", sort=True)
+               .agg(cases=("case", "nunique"),
+                    change=("change", lambda c: ", ".join(sorted(set(c)))),
+                    conditions=("conditions", "nunique"),
+                    **{"first release": ("first release",
+                                         lambda r: ", ".join(sorted(set(r), key=natural_key)))})
+               .reset_index().rename(columns={"conditions": "conditions seen"}))
+    return "\n".join([title, "", lead + "## Per call", "", summary.to_markdown(index=False), "",
+                      "## Every case", "", frame.drop(columns=["call"]).to_markdown(index=False),
+                      ""])
+
+
+def only_releases(ledger: Ledger, package: str, specs: Iterable[Spec]) -> Ledger:
+    """The ledger seen through the given releases of ``package`` only: the environments of
+    those releases, and the eras they drew (named as recorded) -- what ``report --from/--to
+    --html/--findings`` draws its page from."""
+    from dataclasses import replace
+
+    specs = list(specs)
+
+    def keep(label: str) -> bool:
+        split = prov.split_label(label, package)
+        return split is not None and any(s.matches(split[0]) for s in specs)
+
+    def narrowed(lf: EraFile) -> EraFile:
+        envs = {k: v for k, v in lf.environments.items() if keep(k)}
+        cases = {}
+        for case_id, eras in lf.cases.items():
+            kept = [replace(e, environments=[x for x in e.environments if x in envs])
+                    for e in eras]
+            kept = [e for e in kept if e.environments]
+            if kept:
+                cases[case_id] = kept
+        return replace(lf, environments=envs, cases=cases)
+
+    files = {b: narrowed(lf) for b, lf in ledger.files.items()}
+    return Ledger(ledger.root, {b: lf for b, lf in files.items() if lf.environments},
+                  narrowed(ledger.deep))
 
 
 # ------------------------------------------------------------------------------ changes
@@ -376,7 +455,18 @@ def changes_markdown(ledger: Ledger, *, ulp: int = DEFAULT_ULP) -> str:
              f"across {steps} release steps: "
              + "; ".join(f"{pkg} {rel}: {', '.join(dict.fromkeys(g['call']))}"
                          for (pkg, rel), g in frame.groupby(["package", "release"], sort=False)))
-    return tally + "\n\n" + frame.to_markdown(index=False) + "\n"
+    frame, said = uniform_column(frame, "bit stream")
+    return tally + ("\n\n" + said.strip() if said else "") + "\n\n" + \
+        frame.to_markdown(index=False) + "\n"
+
+
+def uniform_column(frame: pd.DataFrame, column: str) -> tuple[pd.DataFrame, str]:
+    """A column that says the same in every row says nothing per row: drop it and say it once
+    (the frame without it, and the sentence); else the frame as it is and no sentence."""
+    values = set(frame[column]) if column in frame else set()
+    if len(values) != 1 or len(frame) < 2:
+        return frame, ""
+    return frame.drop(columns=[column]), f" *{column}*, in every row: {values.pop()}."
 
 
 # ------------------------------------------------------------------------------ conditions
@@ -385,6 +475,24 @@ def axis_package(lf: EraFile) -> str | None:
     first = next(iter(sorted(lf.environments)), "")
     package = first.split("/")[0].rpartition("-")[0]
     return package if package in PACKAGES else None
+
+
+def distinguishing(conditions: Iterable[str]) -> dict[str, str]:
+    """Each condition label named by the fields that tell it from the others: of
+    ``DEFAULT/Linux/x86_64/GenuineIntel`` and ``DEFAULT/Linux/x86_64/AuthenticAMD``, the
+    vendors -- never "DEFAULT vs DEFAULT" or "Linux vs Linux". Fields all share are left out;
+    a label left with nothing is shown whole."""
+    conditions = list(dict.fromkeys(conditions))
+    parts = {c: c.split("/") for c in conditions}
+    common = set.intersection(*(set(p) for p in parts.values())) if len(conditions) > 1 \
+        else set()
+    out = {}
+    for c, fields in parts.items():
+        kept = [f for f in fields if f not in common]
+        out[c] = "/".join(kept) if kept else c
+    if len(set(out.values())) < len(out):  # two labels would read the same: show them whole
+        return {c: c for c in conditions}
+    return out
 
 
 def condition_rows(ledger: Ledger, *, ulp: int = DEFAULT_ULP) -> list[dict[str, Any]]:
@@ -413,7 +521,8 @@ def condition_rows(ledger: Ledger, *, ulp: int = DEFAULT_ULP) -> list[dict[str, 
                     continue
                 named = {e.name: e for e in eras}
                 first, *others = sorted(groups, key=lambda name: sorted(groups[name]))
-                split = " ≠ ".join(" = ".join(g.split("/")[0] for g in groups[name])
+                short = distinguishing(g for name in groups for g in groups[name])
+                split = " ≠ ".join(" = ".join(short[g] for g in groups[name])
                                    for name in [first, *others])
                 rows.append({"backend": backend, "package": package, "release": version,
                              "call": call_name(backend, case_id), "case": case_id,
@@ -599,6 +708,8 @@ def model_rows(ledger: Ledger, *, machine: str = "aarch64") -> pd.DataFrame:
 def machines_markdown(ledger: Ledger, *, ulp: int = DEFAULT_ULP) -> str:
     """The report's and findings page's "x86-64 -> aarch64" section."""
     frame, tally = machine_differences(ledger, ulp=ulp)
+    frame, said = uniform_column(frame, "bit stream")
+    tally += ("\n\n" + said.strip() if said else "")
     return "\n".join([
         "Each aarch64 recording (under QEMU, `python -m rngsuite emulate`, docs/emulation.md) "
         "against the x86-64 recordings of the same release: *aarch64 condition* is torch's "
