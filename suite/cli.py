@@ -44,6 +44,13 @@ _ULP = _bounded(int, 0, 2**62, "a whole number of ULP")
 _TIMEOUT = _bounded(float, 0, 86400, "a number of seconds")
 
 
+def _folder_name(text: str) -> str:
+    """--ledger: a folder's name, not an empty string (which would mean the current folder)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("'' is not a folder (name the ledger's folder)")
+    return text
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2, as for every bad input
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
@@ -51,7 +58,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--ledger", default=None, metavar="DIR",
+    common.add_argument("--ledger", default=None, metavar="DIR", type=_folder_name,
                         help="golden ledger directory (default: in a project with "
                              "[tool.rngsuite], its ledger; else the library's, "
                              f"{DEFAULT_LEDGER})")
@@ -173,7 +180,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="with --to: which of the draws change across this upgrade, e.g. "
                             "--from torch==2.6 --to torch==2.7")
     trace.add_argument("--to", dest="new", metavar="PACKAGE==VERSION")
-    trace.add_argument("--ledger", default=str(DEFAULT_LEDGER), metavar="DIR",
+    trace.add_argument("--ledger", default=str(DEFAULT_LEDGER), metavar="DIR", type=_folder_name,
                        help="the library ledger the draws are joined with (default: %(default)s)")
     matrix = sub.add_parser("matrix", help="the version matrix from the package index: the "
                                            "environments to run, tox.ini's block, what the "
@@ -192,7 +199,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="list every (release, Python, CPU condition) the ledger lacks; "
                              "exit 1 when something is missing or a release is newer than "
                              "every recorded one")
-    matrix.add_argument("--ledger", default=None, metavar="DIR",
+    matrix.add_argument("--ledger", default=None, metavar="DIR", type=_folder_name,
                         help=f"the ledger --check reads (default: {DEFAULT_LEDGER})")
     sub.add_parser("cuda-model", parents=[common],
                    help="the Philox model of torch's CUDA kernels against every recorded CUDA "
@@ -475,7 +482,9 @@ def _output(path: str | None, option: str) -> Path | None:
     if path is None:
         return None
     target = Path(path)
-    if not path or target.is_dir():
+    if not path:
+        raise BadInput(f"{option} '': name a file to write")
+    if target.is_dir():
         raise BadInput(f"{option} {path!r}: is a directory; name a file to write")
     if not target.parent.is_dir():
         raise BadInput(f"{option} {path}: the folder {target.parent} does not exist")

@@ -38,8 +38,8 @@ from rngsuite.core.store import (EraFile, LedgerError, Pending, Recorded, atomic
                                  check_values, inside, parse_json, parse_file, save)
 
 __all__ = ["ALGORITHMS", "BLOCK", "DEEP", "DIGEST", "Digest", "Draw", "HEAD", "Ledger",
-           "LedgerError", "SHORT", "alternate_path", "array_file", "array_path", "deep_path", "file_for", "load_array", "read_draw",
-           "read_file", "same_draws"]
+           "LedgerError", "SHORT", "alternate_path", "array_file", "array_path", "deep_path",
+           "file_for", "load_array", "read_draw", "read_file", "same_draws"]
 
 #: Draws with at most this many elements keep every value in the JSON file.
 SHORT = 32

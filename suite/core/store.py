@@ -450,6 +450,8 @@ def writable(root: Path) -> None:
     """:class:`CannotWrite` (one line) when this process cannot create or write the store root's
     files: checked by trying, which is the only test that holds for root, ACLs and read-only
     mounts alike."""
+    if root.exists() and not root.is_dir():
+        raise BadInput(f"{root}: is a file, not a ledger folder (pass --ledger DIR)")
     folder = root
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent

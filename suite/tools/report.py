@@ -263,7 +263,8 @@ def upgrade(ledger: Ledger, old: Spec, new: Spec, *, ulp: int = DEFAULT_ULP) -> 
 
 
 def _build(version: str) -> str:
-    """A release's build family: ``2.7.1+cu126`` -> ``cuda``, ``+cpu`` -> ``cpu``, none -> ``""``."""
+    """A release's build family: ``2.7.1+cu126`` -> ``cuda``, ``+cpu`` -> ``cpu``, none ->
+    ``""``."""
     local = version.partition("+")[2]
     return "cuda" if local.startswith("cu") and local != "cpu" else local
 
