@@ -187,6 +187,8 @@ def test_trace_names_a_failed_stream_and_traces_the_others(tmp_path):
     (("deep", "verify", "--chunk", "0"), "argument --chunk: '0' is not a number of values"),
     (("report", "--from", "torch==banana", "--to", "torch==2.4"),
      "'banana' is not a release number"),
+    (("report", "--ledger", ""), "argument --ledger: '' is not a folder"),
+    (("report", "--html", ""), "--html '': name a file to write"),
 ], ids=lambda v: " ".join(v) if isinstance(v, tuple) else None)
 def test_a_bad_option_value_is_one_line_exit_2(tmp_path, args, said):
     """Numeric and device options are validated: one line, exit 2, before anything runs."""
@@ -194,6 +196,16 @@ def test_a_bad_option_value_is_one_line_exit_2(tmp_path, args, said):
     result = run_cli(*args, *(("--ledger", str(ledger)) if args[0] in ("record",) else ()))
     _one_line(result, 2, said)
     assert not ledger.exists()
+
+
+def test_a_file_as_the_ledger_is_one_line(tmp_path):
+    """--ledger naming a file, not a folder: one line, exit 2, the file untouched (it once said
+    "read-only (Permission denied)")."""
+    path = tmp_path / "afile"
+    path.write_text("notes")
+    _one_line(run_cli("record", "--ledger", str(path), "--case", "numpy.random:rand(5)@17"), 2,
+              f"{path}: is a file, not a ledger folder")
+    assert path.read_text() == "notes"
 
 
 def test_a_downgrade_is_reported_as_a_downgrade():
