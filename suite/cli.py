@@ -838,6 +838,11 @@ def main(argv: list[str] | None = None) -> int:
     except (CannotRun, ModuleNotFoundError) as exc:  # this machine, or a missing requirement
         print(f"{where}: error: {exc}", file=sys.stderr)
         return EXIT_INTERNAL
+    except BrokenPipeError:  # `| head` closed the output: not an error of rngsuite's
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAIL
     except Exception:  # a bug in rngsuite, not bad input: keep the traceback, exit 3
         traceback.print_exc()
         return EXIT_INTERNAL

@@ -256,6 +256,12 @@ def test_non_finite_values_are_recorded_exactly(tmp_path):
     assert verify.returncode == 0 and "2 conforms" in verify.stdout, verify.stdout
     doctor = run_cli("doctor", "--ledger", str(project / "rng_golden"))
     assert doctor.returncode == 0, doctor.stdout
+    # Another NaN is another stream: never "0 ULP apart", as NumPy's ULP rule would say.
+    (project / "good.py").write_text(GOOD.replace("0BAD", "0BAE"))
+    changed = run_cli("verify", cwd=project)
+    assert changed.returncode == 1, changed.stdout
+    assert "different: 1 of 6 elements differ" in changed.stdout and \
+        "recorded nan (bits 7ff8000000000bad), got nan (bits 7ff8000000000bae)" in changed.stdout
 
 
 RNG_TESTS = """\

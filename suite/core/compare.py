@@ -180,10 +180,18 @@ class Comparison:
 
 
 def _ulp_text(x: float) -> str:
-    return str(int(x)) if np.isfinite(x) and x == int(x) else str(x)
+    if not np.isfinite(x):  # a NaN against another NaN or a number: no distance, other bits
+        return "∞ (NaN bits)"
+    return str(int(x)) if x == int(x) else str(x)
 
 
 def _num(x: Any) -> str:
+    if isinstance(x, np.generic) and is_float(np.asarray(x).dtype) and \
+            np.asarray(x).dtype.kind != "c" and not np.isfinite(np.asarray(x).astype(np.float32)
+                                                                if np.asarray(x).dtype.name
+                                                                == "bfloat16" else x):
+        token = nonfinite_token(x)  # a NaN's bits are what tell two NaNs apart
+        return f"nan (bits {token[4:]})" if token.startswith(NAN_PREFIX) else token
     return repr(x.item()) if isinstance(x, np.generic) else repr(x)
 
 
@@ -212,6 +220,16 @@ def compare(expected: np.ndarray, actual: np.ndarray, *, ulp: int = DEFAULT_ULP)
         differs = expected != actual
     index = tuple(int(i) for i in np.argwhere(differs)[0])
     ulps = ulp_distances(expected, actual) if floating else None
+    if floating:
+        # A NaN whose bits changed (its payload, its sign) or a NaN against a number is another
+        # value, not ULPs away: numpy's ULP rule calls two NaNs 0 apart.
+        part = expected.real.dtype if expected.dtype.kind == "c" else expected.dtype
+        as32 = (lambda x: x.astype(np.float32)) if part.name == "bfloat16" else (lambda x: x)
+        e_nan = np.isnan(as32(expected)) if expected.dtype.kind != "c" else \
+            np.isnan(expected.real) | np.isnan(expected.imag)
+        a_nan = np.isnan(as32(actual)) if actual.dtype.kind != "c" else \
+            np.isnan(actual.real) | np.isnan(actual.imag)
+        ulps = np.where(differs & (e_nan | a_nan), np.inf, ulps)
     max_ulp = float(ulps.max()) if ulps is not None else None
     kind = "within-ulp" if max_ulp is not None and max_ulp <= ulp else "different"
     return Comparison(kind, size=expected.size, n_diff=int(differs.sum()), max_ulp=max_ulp,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 import functools
+import math
 import re
 
 import numpy as np
@@ -55,7 +56,16 @@ class Difference:
         if self.kind != "values":
             return self.detail
         out = f"{self.n_diff:,} of {self.size:,} values differ"
-        return out + (f", max {int(self.max_ulp):,} ULP" if self.max_ulp is not None else "")
+        return out + (f", max {ulp_text(self.max_ulp)} ULP" if self.max_ulp is not None else "")
+
+
+def ulp_text(x: float) -> str:
+    """A ULP distance for tables: ``1,024``; a NaN's changed bits are no distance: ``NaN``."""
+    return f"{int(x):,}" if math.isfinite(x) else "NaN"
+
+
+def _ulp_rank(text: str) -> float:
+    return math.inf if text == "NaN" else float(text.replace(",", "")) if text != "–" else -1.0
 
 
 def era_difference(ledger: Ledger, a: Era, b: Era, *, ulp: int = DEFAULT_ULP) -> Difference:
@@ -86,7 +96,7 @@ def combine(differences: Iterable[Difference], *, ulp: int = DEFAULT_ULP) -> dic
     ulps = [d.max_ulp for d in values if d.max_ulp is not None]
     differ = (f"{sum(d.n_diff for d in values):,} of {sum(d.size for d in values):,}"
               if values else "; ".join(sorted({d.detail for d in items})))
-    return {"values that differ": differ, "max ULP": f"{int(max(ulps)):,}" if ulps else "–",
+    return {"values that differ": differ, "max ULP": ulp_text(max(ulps)) if ulps else "–",
             "class": worst}
 
 
@@ -543,9 +553,7 @@ def condition_differences(ledger: Ledger, *, ulp: int = DEFAULT_ULP) -> pd.DataF
     out = []
     for (backend, call, split), rows in groups.items():
         releases = sorted({r["release"].split("+")[0] for r in rows}, key=natural_key)
-        worst = max(rows, key=lambda r: (r["difference"]["max ULP"] != "–",
-                                         int(r["difference"]["max ULP"].replace(",", ""))
-                                         if r["difference"]["max ULP"] != "–" else 0))
+        worst = max(rows, key=lambda r: _ulp_rank(r["difference"]["max ULP"]))
         out.append({"backend": backend, "call": call, "conditions": split,
                     "releases": _span(releases), "cases": len({r["case"] for r in rows}),
                     "max ULP": worst["difference"]["max ULP"],
