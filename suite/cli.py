@@ -766,7 +766,8 @@ def _resolve(args: argparse.Namespace):
         from rngsuite.core.store import writable
 
         writable(Path(args.ledger))  # before any draw: a read-only ledger is one line
-    if project is None and getattr(args, "stream", None):
+    if project is None and getattr(args, "stream", None) and args.command != "trace":
+        # (trace finds its project itself: it has no --library to say "not the project's")
         raise BadInput("--stream: no pyproject.toml with [tool.rngsuite] here or above "
                        f"{Path.cwd()} (docs/using.md)")
     return project

@@ -166,6 +166,16 @@ def test_a_stream_deaf_to_the_deadline_stops_the_command_without_writing(tmp_pat
     assert not (project / "rng_golden").exists()
 
 
+def test_trace_stream_selects_a_project_s_streams(tmp_path):
+    """trace --stream GLOB in a project traces the streams it matches (it once said "no
+    pyproject.toml with [tool.rngsuite] here or above")."""
+    project = _project(tmp_path / "p", "good:good", "good:long", "bad:exits")
+    result = run_cli("trace", "--stream", "good:*", cwd=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "good:good@1:" in result.stdout and "good:long@1:" in result.stdout
+    assert "bad:exits" not in result.stdout
+
+
 def test_trace_names_a_failed_stream_and_traces_the_others(tmp_path):
     """trace over a project's streams: one that exits is a FAILED line, the others traced."""
     project = _project(tmp_path / "p", "good:good", "bad:exits")
