@@ -201,6 +201,12 @@ def _functional(name: str):
     return fn
 
 
+def _native_dropout(h: Any, x: Any, p: float, train: bool, *, device: str = "cpu") -> Any:
+    """``torch.native_dropout``: the op compiled graphs and some eager code call, which eager
+    ``F.dropout`` does not reach on the CPU; its output (the pair's first element)."""
+    return torch_module().native_dropout(x, p, train)[0]
+
+
 def _fractional_max_pool(name: str):
     """``torch.nn.functional.fractional_max_pool2d/3d``: no generator= either. It places its pooling
     windows with ``torch.rand(N, C, 2 or 3)``; with ``return_indices=True`` the call gives the
@@ -463,6 +469,7 @@ TORCH_CALLS = {
        for name in FUNCTIONAL},
     **{name: CallSpec(_fractional_max_pool(name), _PoolTemplate(name))
        for name in FRACTIONAL_MAX_POOL},
+    "native_dropout": CallSpec(_native_dropout, "torch.native_dropout({args})[0]"),
     **{f"{name}_sample": CallSpec(_distribution(name), f"*p, n = ({{args}},); "
                                   f"torch.distributions.{name}({{p}}).sample(n)")
        for name in DISTRIBUTIONS},
@@ -527,6 +534,7 @@ TARGETS = {
     **{f"{name}transposed": f"torch.Tensor.{name}" for name in STRIDED},
     **{f"init_{name}": f"torch.nn.init.{name}" for name in INIT},
     **{name: f"torch.nn.functional.{name}" for name in (*FUNCTIONAL, *FRACTIONAL_MAX_POOL)},
+    "native_dropout": "torch.native_dropout",
     **{f"{name}_sample": f"torch.distributions.{name}"
        for name in (*DISTRIBUTIONS, "Wishart", *WRAPPERS)},
     **{name: f"torch.utils.data.{name}" for name in SAMPLERS},
@@ -570,7 +578,7 @@ def _takes_generator(path: str, obj: Any) -> bool:
 #: Calls without generator=: they exist on the default generator (``torch:<device>``) only.
 NO_GENERATOR = (frozenset(FUNCTIONAL) | frozenset(FRACTIONAL_MAX_POOL)
                 | {f"vmap_{name}" for name in VMAP} | {"jacfwd_rand", "python_seeded"}
-                | {"rand_then_randn"}
+                | {"rand_then_randn", "native_dropout"}
                 | {f"{name}_sample" for name in (*DISTRIBUTIONS, "Wishart", *WRAPPERS)})
 #: Calls that take generator= but also draw from the default generator, so that their values
 #: are not a function of the generator's seed: nn.init.sparse_ draws its values from generator=
