@@ -111,6 +111,10 @@ def _parser() -> argparse.ArgumentParser:
                         help="with --to: what changes when upgrading, e.g. --from torch==2.4")
     report.add_argument("--to", dest="new", metavar="PACKAGE==VERSION",
                         help="the release upgraded to, e.g. --to torch==2.13")
+    report.add_argument("--trace-coverage", action="store_true",
+                        help="which torch overloads tagged nondeterministic_seeded have a "
+                             "catalog case that isolates them (what trace takes as evidence), "
+                             "and why the others have none")
     report.add_argument("--html", metavar="PATH",
                         help="also write a self-contained HTML page of the cases with several "
                              "eras to PATH")
@@ -171,6 +175,10 @@ def _parser() -> argparse.ArgumentParser:
                             "without it, in a project, every stream [tool.rngsuite] declares")
     trace.add_argument("--stream", action="append", default=[], metavar="GLOB",
                        help="without FUNCTION: only the declared streams whose id matches")
+    trace.add_argument("--write-index", action="store_true",
+                       help="(maintainers) trace every catalog torch case and write the table "
+                            "rngsuite ships for the installed torch release "
+                            "(suite/data/trace_index/)")
     trace.add_argument("--timeout", type=_TIMEOUT, default=None, metavar="SECONDS",
                        help="seconds each function may take before it is a failed stream "
                             "(default 120; 0: none)")
@@ -462,6 +470,17 @@ def _report(args: argparse.Namespace) -> int:
     old, new = (Spec.parse(args.old), Spec.parse(args.new)) if args.old else (None, None)
     if old is not None and old.package != new.package:
         raise LookupError(f"--from {old.package} and --to {new.package} name different packages")
+    if args.trace_coverage:
+        from rngsuite.backends import registry
+        from rngsuite.core.catalog import load_catalog
+        from rngsuite.tools import trace
+
+        cases = [c for c in load_catalog(devices=["cpu"])
+                 if c.backend in ("torch:cpu", "torch.Generator:cpu")]
+        frame = trace.coverage(trace.cached_torch_index(cases, registry(["cpu"])))
+        print(trace.coverage_markdown(frame), end="")
+        return EXIT_FAIL if frame["status"].str.startswith(("STALE", "no isolating")).any() \
+            else EXIT_OK
     ledger = Ledger.load(Path(args.ledger))
     # --from/--to narrow the pages too: the page of an upgrade shows those two releases.
     pages = only_releases(ledger, old.package, (old, new)) if old else ledger
@@ -630,6 +649,8 @@ def _cuda_model(args: argparse.Namespace) -> int:
 
 
 def _trace(args: argparse.Namespace) -> int:
+    import contextlib
+
     from rngsuite.backends import registry
     from rngsuite.core.catalog import load_catalog
     from rngsuite.core.ledger import Ledger
@@ -642,6 +663,11 @@ def _trace(args: argparse.Namespace) -> int:
     old, new = (Spec.parse(args.old), Spec.parse(args.new)) if args.old else (None, None)
     if old is not None and old.package != new.package:
         raise LookupError(f"--from {old.package} and --to {new.package} name different packages")
+    if args.write_index:
+        torch_cases = [c for c in load_catalog(devices=["cpu"])
+                       if c.backend in ("torch:cpu", "torch.Generator:cpu")]
+        print(f"wrote {trace.write_index(torch_cases, registry(['cpu']))}")
+        return EXIT_OK
     found = proj.find(Path.cwd())
     here = proj.load(found) if found else proj.Project(Path.cwd(), Path.cwd(), (),
                                                       Path.cwd() / proj.CONFIG)
@@ -663,8 +689,10 @@ def _trace(args: argparse.Namespace) -> int:
         for run, seeded in runs:
             try:
                 fn = proj.function(run)
-                traced.append((run, seeded, trace.run_traced(
-                    lambda: proj.call(run, fn=fn, seeded=seeded, timeout=timeout))))
+                # What the user's code prints goes to stderr: stdout is the report.
+                with contextlib.redirect_stdout(sys.stderr):
+                    traced.append((run, seeded, trace.run_traced(
+                        lambda: proj.call(run, fn=fn, seeded=seeded, timeout=timeout))))
             except proj.StreamFailed as exc:
                 if args.function is not None:  # the one function asked for: bad input
                     raise BadInput(str(exc)) from None
@@ -685,7 +713,7 @@ def _trace(args: argparse.Namespace) -> int:
         if old is not None:
             verdict, deciding = trace.prediction(frame)
             summary.append(f"| {name} | {verdict} | {'; '.join(deciding)} |")
-    if summary and len(traced) > 1:
+    if summary:  # the verdict first, one line a stream (a single function too)
         print(f"# {here.config}: what the upgrade does to each stream{upgrade}\n\n"
               "| stream | prediction | draws that decide it |\n|:--|:--|:--|\n"
               + "\n".join(summary) + "\n")

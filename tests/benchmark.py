@@ -17,11 +17,16 @@ Measures (median of ``--repeat`` runs; ratios are taken within each run, then th
    its golden; each quick deep case's verify time; and the peak memory (RSS high-water mark
    above the baseline after imports, in a fresh interpreter) of the 10**9-value check.
 
+7. ``--trace``: a first ``rngsuite trace`` of ``examples/seeded-training`` (an empty cache
+   folder each run) against running its functions in a fresh interpreter (torch's import
+   included), alternating, ratio per run.
+
 6. ``--tests``: ``python -m pytest tests`` (README command 2) and NumPy's random test suite,
    alternating, with their ratio per run; and one run of the fault table CI adds
    (``-m faults -n 2``).
 
-Run from anywhere:  python tests/benchmark.py [--repeat N] [--models | --deep | --tests]
+Run from anywhere:  python tests/benchmark.py [--repeat N] [--models | --deep | --tests |
+                                                --trace]
 """
 
 from __future__ import annotations
@@ -384,6 +389,43 @@ def tests_main(repeat: int) -> int:
     return 0
 
 
+#: Runs the example's declared streams once, as trace does, in a fresh interpreter.
+_RUN_EXAMPLE = """
+import sys, tomllib, importlib
+sys.path.insert(0, ".")
+for entry in tomllib.load(open("pyproject.toml", "rb"))["tool"]["rngsuite"]["streams"]:
+    module, name = entry["function"].split(":")
+    fn = getattr(importlib.import_module(module), name)
+    for seed in entry["seeds"]:
+        fn(seed)
+"""
+
+
+def trace_main(repeat: int) -> int:
+    """A first trace of the example (empty cache) against running its functions."""
+    example = ROOT / "examples" / "seeded-training"
+    traced, ran, ratios = [], [], []
+    for _ in range(repeat):
+        with tempfile.TemporaryDirectory() as cache:
+            env = {**os.environ, "XDG_CACHE_HOME": cache, "PYTHONPATH": str(ROOT)}
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "rngsuite", "trace", "--from", "torch==2.6",
+                            "--to", "torch==2.7"], cwd=example, env=env, check=True,
+                           capture_output=True)
+            traced.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", _RUN_EXAMPLE], cwd=example, check=True,
+                       capture_output=True)
+        ran.append(time.perf_counter() - start)
+        ratios.append(traced[-1] / ran[-1])
+    print(machine())
+    print(f"\nexamples/seeded-training, median of {repeat} (ratio per run):\n\n"
+          "| first trace, empty cache (s) | its functions + imports (s) | ratio |\n|--:|--:|--:|\n"
+          f"| {median(traced):.2f} | {median(ran):.2f} | {median(ratios):.2f}x "
+          f"({min(ratios):.2f}-{max(ratios):.2f}) |")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -397,7 +439,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deep", action="store_true",
                         help="only the deep-stream checks: digest throughput, 10**8-value "
                              "check vs raw generation, quick cases, 10**9-value peak memory")
+    parser.add_argument("--trace", action="store_true",
+                        help="only a first trace of examples/seeded-training against running "
+                             "its functions")
     args = parser.parse_args(argv)
+    if args.trace:
+        return trace_main(args.repeat)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
     if args.deep:

@@ -34,6 +34,7 @@ import os
 import sys
 import sysconfig
 import threading
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,7 @@ import pandas as pd
 from rngsuite.core.catalog import Case
 from rngsuite.core.ledger import Ledger
 from rngsuite.core.regimes import in_band, load_regimes
+from rngsuite.core.provenance import natural_key
 from rngsuite.tools.report import Spec, call_name, releases_by_conditions
 
 #: The torch backends whose catalog cases a traced torch draw is matched with: the default
@@ -74,6 +76,8 @@ class Trace:
     sites: dict = field(default_factory=dict)
     workers: int = 0  # DataLoader iterators that started worker processes
     threads: int = 0  # threads the function started (their draws are not traced)
+    #: Per kind of torch draw, the digests of what it produced (kept only when asked).
+    outputs: dict = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------- the tracers
@@ -119,33 +123,53 @@ def _band(n: int, bands: list[str]) -> str:
 
 
 class _TorchTracer:
-    """A dispatch mode that notes every op tagged nondeterministic_seeded."""
+    """A dispatch mode that notes every op tagged nondeterministic_seeded that moved a
+    generator. The tag marks ops that *may* draw: attention with ``dropout_p=0``, dropout with
+    ``p=0`` draw nothing, so the generator's state is compared around each such op (the CPU
+    default generator, or the explicit one the op was given) and an op that left it where it
+    was is not a draw. ``outputs`` (the catalog's tracing): each draw's output digests too."""
 
-    def __init__(self, note: Callable[[Draw], None]) -> None:
+    def __init__(self, note: Callable[..., None], *, outputs: bool = False) -> None:
         import torch
         from torch.utils._python_dispatch import TorchDispatchMode
 
         bands = size_bands()
         seeded = torch.Tag.nondeterministic_seeded
 
+        def state(generator: Any) -> Any:
+            try:
+                return generator.get_state()
+            except (RuntimeError, AttributeError):  # a generator that cannot say: assume drawn
+                return None
+
         class Mode(TorchDispatchMode):
             def __torch_dispatch__(self, func, types, args=(), kwargs=None):
                 kwargs = kwargs or {}
+                if seeded not in func.tags:
+                    return func(*args, **kwargs)
+                explicit = kwargs.get("generator")
+                generator = explicit if explicit is not None else torch.default_generator
+                before = state(generator)
                 out = func(*args, **kwargs)
-                if seeded in func.tags:
-                    t = out if isinstance(out, torch.Tensor) else next(
-                        (x for x in (out if isinstance(out, (tuple, list)) else ())
-                         if isinstance(x, torch.Tensor)), None)
-                    if t is None and args and isinstance(args[0], torch.Tensor):
-                        t = args[0]
-                    gen = "explicit" if kwargs.get("generator") is not None else "default"
-                    if t is None:
-                        note(Draw("torch", func.name(), generator=gen))
-                    else:
-                        note(Draw("torch", func.name(), str(t.dtype).replace("torch.", ""),
-                                  _band(t.numel(), bands),
-                                  "contiguous" if t.is_contiguous() else "strided",
-                                  t.device.type, gen))
+                tensors = [x for x in (out if isinstance(out, (tuple, list)) else (out,))
+                           if isinstance(x, torch.Tensor)]
+                t = tensors[0] if tensors else (
+                    args[0] if args and isinstance(args[0], torch.Tensor) else None)
+                on_cpu = t is None or t.device.type == "cpu"
+                if on_cpu and before is not None and torch.equal(before, state(generator)):
+                    return out  # drew nothing: p=0, dropout_p=0, eval mode
+                gen = "explicit" if explicit is not None else "default"
+                if t is None:
+                    draw = Draw("torch", func.name(), generator=gen)
+                else:
+                    draw = Draw("torch", func.name(), str(t.dtype).replace("torch.", ""),
+                                _band(t.numel(), bands),
+                                "contiguous" if t.is_contiguous() else "strided",
+                                t.device.type, gen)
+                if outputs:
+                    note(draw, [_digest(x) for x in (tensors or [t] if t is not None else [])])
+                else:
+                    note(draw)
                 return out
 
         self.mode = Mode()
@@ -158,16 +182,34 @@ class _TorchTracer:
         return self.mode.__exit__(*exc)
 
 
+def _digest(t: Any) -> str:
+    """A tensor's values' digest, as the ledger takes it (its canonical bytes)."""
+    from rngsuite.core.compare import digest
+    from rngsuite.core.values import tensor_array
+
+    return digest(tensor_array(t))
+
+
 #: Generator/RandomState attributes that are not draws.
 _NOT_DRAWS = {"bit_generator", "spawn", "get_state", "set_state", "seed", "jumped"}
 #: Python random methods that are not draws (seeding and state).
 _NOT_RANDOM_DRAWS = {"seed", "getstate", "setstate", "__init__", "__init_subclass__"}
 
 
-def _result(out: Any) -> tuple[str, str]:
+def _result(out: Any, args: tuple = ()) -> tuple[str, str]:
+    """A NumPy draw's dtype and size, from what it returned (its arguments are not visible to
+    the tracer): an array's dtype and element count; a Python number's NumPy type; an in-place
+    draw (``shuffle``), which returns None, the array it shuffled."""
+    import numpy as np
+
+    if out is None and args and hasattr(args[0], "dtype"):
+        return str(args[0].dtype), f"{np.size(args[0])} (in place)"
+    if isinstance(out, (bool, int, float, complex)):
+        return np.asarray(out).dtype.name, "scalar"
     dtype = getattr(out, "dtype", None)
-    return (str(dtype) if dtype is not None else type(out).__name__,
-            "array" if getattr(out, "ndim", 0) else "scalar")
+    if dtype is None:
+        return type(out).__name__, "-"
+    return str(dtype), str(np.size(out)) if getattr(out, "ndim", 0) else "scalar"
 
 
 class _PythonTracer:
@@ -207,7 +249,7 @@ class _PythonTracer:
                 finally:
                     depth[0] -= 1
                 if depth[0] == 0:
-                    dtype, size = _result(out)
+                    dtype, size = _result(out, args)
                     note(Draw("numpy", f"{kind(obj)}.{name}", dtype, size,
                               generator="global" if obj is global_rs else "own"))
                 return out
@@ -247,7 +289,7 @@ class _PythonTracer:
             if getattr(fn, "__self__", None) is self.global_rs and name not in _NOT_DRAWS:
                 def legacy(*args, _fn=fn, _name=name, **kwargs):
                     out = _fn(*args, **kwargs)
-                    dtype, size = _result(out)
+                    dtype, size = _result(out, args)
                     note(Draw("numpy", f"RandomState.{_name}", dtype, size, generator="global"))
                     return out
                 patches[name] = legacy
@@ -323,16 +365,18 @@ class _PythonTracer:
 
 
 def run_traced(fn: Callable[..., Any], *args: Any, torch_too: bool = True,
-               show: bool = True) -> Trace:
+               show: bool = True, outputs: bool = False) -> Trace:
     """Call ``fn(*args)`` once, noting every random draw it makes in this process (``show``:
-    a running count on a terminal)."""
+    a running count on a terminal; ``outputs``: each torch draw's output digests too)."""
     from rngsuite.core.progress import Bar
 
     trace = Trace()
     # A long function shows how many draws it has made so far (on a terminal only).
     bar = Bar(desc="tracing: random draws seen", total=None, unit="draw") if show else None
 
-    def note(draw: Draw) -> None:
+    def note(draw: Draw, digests: list[str] | None = None) -> None:
+        if digests is not None:
+            trace.outputs.setdefault(draw, set()).update(digests)
         trace.draws[draw] += 1
         trace.sites.setdefault(draw, Counter())[call_site(sys._getframe(1))] += 1
         if bar is not None:
@@ -340,7 +384,7 @@ def run_traced(fn: Callable[..., Any], *args: Any, torch_too: bool = True,
 
     tracers = [_PythonTracer(note, trace)]
     if torch_too and "torch" in sys.modules:
-        tracers.insert(0, _TorchTracer(note))
+        tracers.insert(0, _TorchTracer(note, outputs=outputs))
     for t in tracers:
         t.__enter__()
     try:
@@ -354,56 +398,117 @@ def run_traced(fn: Callable[..., Any], *args: Any, torch_too: bool = True,
 
 
 # ---------------------------------------------------------------------------- the catalog
+def case_draws(cases: list[Case], backends: dict, *, show: bool = True
+               ) -> dict[str, list[list]]:
+    """Each catalog torch case's traced draws: case id -> ``[op, dtype, size band, layout,
+    alone]`` per kind of draw it makes, where ``alone`` says the case is evidence about that
+    draw by itself."""
+    from rngsuite.core.compare import digest
+    from rngsuite.core.progress import progress
+
+    out: dict[str, list[list]] = {}
+    chosen = progress(cases, desc="tracing the catalog's torch cases", unit="case") if show \
+        else cases
+    for case in chosen:
+        backend = backends[case.backend]
+        drawn: list = []
+        try:
+            with warnings.catch_warnings():  # the catalog's own edge cases warn (0-element init)
+                warnings.simplefilter("ignore")
+                trace = run_traced(lambda: drawn.extend(backend.draw(case)), show=False,
+                                   outputs=True)
+        except Exception:  # noqa: BLE001 -- a case the installed torch refuses maps to nothing
+            out[case.id] = []
+            continue
+        results = {digest(a) for a in drawn}
+        draws = [d for d in trace.draws if d.library == "torch"]
+        keys = sorted({(d.op, d.dtype, d.size, d.layout) for d in draws})
+        entries = []
+        for key in keys:
+            # A case is evidence about this draw alone only where it makes no other kind of
+            # draw, and what it returns is what the draw produced: a case that computes after
+            # drawing (orthogonal_'s QR after normal_, trunc_normal_'s erfinv after uniform_,
+            # dropout's scaling of its bernoulli_ mask) is evidence about its whole expression.
+            # (A case whose DataLoader starts workers draws in them too, untraced.)
+            made = set().union(*(trace.outputs.get(d, set()) for d in draws
+                                 if (d.op, d.dtype, d.size, d.layout) == key))
+            alone = len(keys) == 1 and not trace.workers and bool(results) and \
+                results <= made
+            entries.append([*key, alone])
+        out[case.id] = entries
+    return out
+
+
+def _index(entries: dict[str, list[list]], cases: list[Case]) -> dict[tuple, list[tuple]]:
+    index: dict[tuple, list[tuple]] = {}
+    for case in cases:
+        for *key, alone in entries.get(case.id, []):
+            index.setdefault(tuple(key), []).append((case.backend, case.id, alone))
+    return index
+
+
 def torch_case_ops(cases: list[Case], backends: dict) -> dict[tuple, list[tuple]]:
     """Each catalog torch case's traced draws (op, dtype, size band, layout), as an index from
     that key to the (backend, case id, only this kind of draw) triples that make such a draw."""
-    from rngsuite.core.progress import progress
+    return _index(case_draws(cases, backends, show=False), cases)
 
-    index: dict[tuple, list[tuple[str, str]]] = {}
-    for case in progress(cases, desc="tracing the catalog's torch cases", unit="case"):
-        backend = backends[case.backend]
-        try:
-            trace = run_traced(backend.draw, case, show=False)
-        except Exception:  # noqa: BLE001 -- a case the installed torch refuses maps to nothing
-            continue
-        keys = {(d.op, d.dtype, d.size, d.layout) for d in trace.draws if d.library == "torch"}
-        for key in keys:
-            # A case that makes only this kind of draw is evidence about it alone; one that
-            # makes others too (a DataLoader's seeds and its shuffle) is weaker evidence.
-            # (A case whose DataLoader starts workers draws in them too, untraced; threads are
-            # the backends' own seeding helper.)
-            alone = len(keys) == 1 and not trace.workers
-            index.setdefault(key, []).append((case.backend, case.id, alone))
-    return index
+
+#: The per-case tables shipped with rngsuite, one per torch release (``trace --write-index``).
+SHIPPED = "trace_index"
+
+
+def shipped_path(version: str) -> Path:
+    from rngsuite.core.settings import DATA
+
+    return DATA / SHIPPED / f"torch-{version}.json"
+
+
+def read_entries(path: Path) -> dict[str, list[list]]:
+    """A per-case trace table (shipped or cached); empty where it cannot be read."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    cases = raw.get("cases") if isinstance(raw, dict) else None
+    return cases if isinstance(cases, dict) else {}
 
 
 def cached_torch_index(cases: list[Case], backends: dict) -> dict[tuple, list[tuple]]:
-    """:func:`torch_case_ops`, kept in the user's cache folder (``$XDG_CACHE_HOME/rngsuite``,
-    else ``~/.cache/rngsuite``) per torch release and catalog: tracing the catalog's torch
-    cases takes about half a minute, the same answer every time. A cache that cannot be read
-    is rebuilt (it is a cache, never input)."""
+    """:func:`torch_case_ops`, per case: the table rngsuite ships for the installed torch
+    release (``suite/data/trace_index/``), then the user's cache folder (``$XDG_CACHE_HOME/
+    rngsuite``, else ``~/.cache/rngsuite``); only the cases neither holds are traced, and added
+    to the cache. A first trace on a shipped release traces nothing of the catalog; a catalog
+    that grows costs only its new cases. A cache that cannot be read is rebuilt (it is a
+    cache, never input)."""
     import torch
 
-    from rngsuite.core.settings import DATA
-
-    digest = hashlib.sha256()
-    for name in ("catalog.toml", "regimes.toml"):
-        digest.update((DATA / name).read_bytes())
-    digest.update("\n".join(sorted(c.id for c in cases)).encode())
+    version = torch.__version__
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rngsuite"
-    path = base / f"trace-torch-v4-{torch.__version__}-{digest.hexdigest()[:16]}.json"
-    try:
-        raw = json.loads(path.read_text())
-        return {tuple(k.split("|")): [tuple(p) for p in v] for k, v in raw.items()}
-    except (OSError, ValueError, AttributeError, TypeError):
-        pass
-    index = torch_case_ops(cases, backends)
-    try:
-        base.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"|".join(k): v for k, v in index.items()}))
-    except OSError:
-        pass  # a read-only home: trace again next time
-    return index
+    cache = base / f"trace-torch-v6-{version}.json"
+    known = {**read_entries(shipped_path(version)), **read_entries(cache)}
+    missing = [c for c in cases if c.id not in known]
+    if missing:
+        known.update(case_draws(missing, backends))
+        try:
+            base.mkdir(parents=True, exist_ok=True)
+            cache.write_text(json.dumps({"torch": version, "cases": known}))
+        except OSError:
+            pass  # a read-only home: trace them again next time
+    return _index(known, cases)
+
+
+def write_index(cases: list[Case], backends: dict) -> Path:
+    """The per-case table of the installed torch release, written where rngsuite ships it."""
+    import torch
+
+    path = shipped_path(torch.__version__)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    entries = case_draws(cases, backends)
+    # One case a line: a catalog change is a readable diff.
+    lines = [f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in sorted(entries.items())]
+    path.write_text(f'{{"torch": {json.dumps(torch.__version__)}, "cases": {{\n'
+                    + ",\n".join(lines) + "\n}}\n", encoding="utf-8")
+    return path
 
 
 def matching_cases(draw: Draw, cases: list[Case], torch_index: dict) -> list[tuple[str, str, bool]]:
@@ -429,19 +534,139 @@ def matching_cases(draw: Draw, cases: list[Case], torch_index: dict) -> list[tup
             ";" not in c.id and call_name(c.backend, c.id) == method]
 
 
+def seeded_overloads() -> list[str]:
+    """Every op overload the installed torch tags ``nondeterministic_seeded``, read from its
+    op registry (so the list follows the release, never a copy of it)."""
+    import torch
+
+    seeded = torch.Tag.nondeterministic_seeded
+    found = set()
+    for schema in torch._C._jit_get_all_schemas():
+        namespace, _, name = schema.name.partition("::")
+        if namespace != "aten":
+            continue
+        try:
+            op = getattr(getattr(torch.ops.aten, name), schema.overload_name or "default")
+        except (AttributeError, RuntimeError):
+            continue
+        if seeded in op.tags:
+            found.add(op.name() if schema.overload_name else f"aten::{name}")
+    return sorted(found)
+
+
+def _why_no_case(overload: str) -> str:
+    """Why a seeded overload has no isolating case, read from the dispatcher and torch's Python
+    API: a composite, an op with no CPU kernel, or one no public eager call reaches."""
+    import torch
+
+    def has(op: str, key: str) -> bool:
+        try:
+            return torch._C._dispatch_has_kernel_for_dispatch_key(op, key)
+        except RuntimeError:  # an overload-less name that is no op of its own
+            return False
+
+    name, _, variant = overload.partition(".")
+    base = name.split("::")[1]
+    if has(overload, "CompositeImplicitAutograd"):
+        return "composite: it runs as the ops it is made of, which the trace lists instead"
+    kernels = ("CPU", "CompositeExplicitAutograd", "CompositeExplicitAutogradNonFunctional")
+    if not any(has(overload, key) or has(name, key) for key in kernels) or base.startswith(
+            ("_cudnn", "_fused_dropout", "_lstm_mps", "_triton", "miopen", "_flash",
+             "_efficient", "_fill_mem_eff")):
+        return "no CPU kernel (CUDA, MPS, cuDNN or MIOpen only)"
+    public = any(hasattr(where, base) for where in (torch, torch.Tensor, torch.nn.functional))
+    if not public or base.startswith("_"):
+        return ("internal: no public eager call names it (a kernel a public call dispatches "
+                "to, which the trace lists as the draws it makes, or a functional form "
+                "torch.compile's functionalization uses)")
+    return "no isolating catalog case yet"
+
+
+def unreachable() -> dict[str, tuple[str, str]]:
+    """``trace_ops.toml``: overload -> (why no eager call reaches it, the probe that shows it)."""
+    import tomllib
+
+    from rngsuite.core.settings import DATA, BadInput
+
+    path = DATA / "trace_ops.toml"
+    rows = tomllib.loads(path.read_text(encoding="utf-8")).get("unreachable", [])
+    out = {}
+    for i, row in enumerate(rows):
+        if not (isinstance(row, dict) and isinstance(row.get("overloads"), list)
+                and isinstance(row.get("probe"), str) and isinstance(row.get("why"), str)):
+            raise BadInput(f"{path}: unreachable[{i}]: needs overloads, probe and why")
+        for overload in row["overloads"]:
+            out[overload] = (row["why"], row["probe"])
+    return out
+
+
+def _still_fails(probe: str) -> bool:
+    """Whether a row's probe call still fails as an unreachable overload's must."""
+    import torch
+
+    try:
+        eval(probe, {"torch": torch})  # noqa: S307 -- our own data table's call, not input
+    except (TypeError, AttributeError, RuntimeError):
+        return True
+    return False
+
+
+def coverage(index: dict[tuple, list[tuple]]) -> pd.DataFrame:
+    """Trace coverage: each seeded overload of the installed torch, with the (dtype, size band)
+    pairs a catalog case isolates (returns that draw and nothing else), or why none does --
+    from the dispatcher (composite, GPU-only, internal) or ``trace_ops.toml`` (no eager call
+    reaches it, shown by a probe that must still fail; a row whose probe now works is stale)."""
+    table = unreachable()
+    isolated: dict[str, set[str]] = {}
+    for (op, dtype, size, _layout), entries in index.items():
+        if any(alone for _, _, alone in entries):
+            isolated.setdefault(op, set()).add(f"{dtype} {size}")
+    rows = []
+    for overload in seeded_overloads():
+        pairs = sorted(isolated.get(overload, ()))
+        if pairs:
+            status = "covered"
+        elif overload in table:
+            why, probe = table[overload]
+            status = (f"unreachable: {why}" if _still_fails(probe) else
+                      f"STALE trace_ops.toml row: `{probe}` works now; add a catalog case")
+        else:
+            status = _why_no_case(overload)
+        rows.append({"overload": overload,
+                     "isolating cases for": ", ".join(pairs) if pairs else "-",
+                     "status": status})
+    return pd.DataFrame(rows, columns=["overload", "isolating cases for", "status"])
+
+
+def coverage_markdown(frame: pd.DataFrame) -> str:
+    import torch
+
+    tally = Counter(s if s == "covered" else s.split(":")[0].split(" (")[0]
+                    for s in frame["status"])
+    head = (f"# Trace coverage, torch {torch.__version__}: {len(frame)} overloads tagged "
+            "nondeterministic_seeded; " + ", ".join(f"{n} {k}" for k, n in tally.most_common()))
+    return head + "\n\n" + frame.to_markdown(index=False) + "\n"
+
+
 # ---------------------------------------------------------------------------- the ledger
-def upgrade_status(ledger: Ledger, store: str, case_id: str, old: Spec, new: Spec
-                   ) -> tuple[str, list[str]]:
-    """One case across an upgrade: ("changed", the conditions where it changed and the first
-    recorded release with the new values), ("unchanged", conditions), or ("unrecorded", [])
-    when no recorded conditions hold both releases."""
+def upgrade_status(ledger: Ledger, store: str, case_id: str, old: Spec, new: Spec, *,
+                   here: set[str] | None = None) -> tuple[str, list[str], list[str]]:
+    """One case across an upgrade: its status -- "changed" (in some recorded conditions),
+    "unchanged", or "unrecorded" when no recorded conditions hold both releases -- the
+    conditions where it changed (``rest (first 2.7.1)``), and those where it kept its values.
+
+    Conditions are compared label for label; with ``here`` (this machine's fields), this
+    machine's label at each release is compared too, whatever fields each carries: a case's
+    label may name a condition at one release and not the other (torch 2.6's bernoulli_ drew
+    through MKL, so its labels end in ``/MKL``; 2.7's do not)."""
     lf = ledger.file(store)
     if lf is None or case_id not in lf.cases:
-        return "unrecorded", []
+        return "unrecorded", [], []
     eras = lf.cases[case_id]
     era_of = {env: era for era in eras for env in era.environments}
     changed, same = [], []
-    for rest, versions in releases_by_conditions(lf.environments, old.package).items():
+    groups = releases_by_conditions(lf.environments, old.package)
+    for rest, versions in groups.items():
         olds = [lab for ver, lab in versions if old.matches(ver) and lab in era_of]
         news = [lab for ver, lab in versions if new.matches(ver) and lab in era_of]
         if not olds or not news:
@@ -453,9 +678,43 @@ def upgrade_status(ledger: Ledger, store: str, case_id: str, old: Spec, new: Spe
         start = [lab for _, lab in versions].index(olds[-1])
         first = next((ver for ver, lab in versions[start + 1:] if era_of.get(lab) is b), "?")
         changed.append(f"{rest} (first {old.package} {first})")
-    if changed:
-        return "changed", changed
-    return ("unchanged", same) if same else ("unrecorded", [])
+    if here is not None:
+        mine = [(ver, rest, lab) for rest, versions in groups.items() if _here(rest, here)
+                for ver, lab in versions if lab in era_of]
+
+        def at(spec: Spec):
+            found = [(len(rest.split("/")), natural_key(ver), rest, lab)
+                     for ver, rest, lab in mine if spec.matches(ver)]
+            return max(found)[2:] if found else None
+        a, b = at(old), at(new)
+        if a and b and not any(r == b[0] for r in same) and \
+                not any(c.startswith(b[0] + " (") for c in changed):
+            if era_of[a[1]] is era_of[b[1]]:
+                same.append(b[0])
+            else:
+                changed.append(f"{b[0]} (first {old.package} {new.version})")
+    status = "changed" if changed else "unchanged" if same else "unrecorded"
+    return status, changed, same
+
+
+def here_conditions() -> set[str]:
+    """The fields this machine's labels are made of, any backend's and condition's (its CPU
+    capability, OS, machine, vendor, BLAS): a recorded condition all of whose fields are here
+    is this machine's."""
+    from rngsuite.backends import registry
+    from rngsuite.checks import conditions
+    from rngsuite.core import provenance as prov
+
+    env = prov.environment("cpu")
+    fields: set[str] = set()
+    for backend in registry(["cpu"]).values():
+        for keys in conditions.possible_keys(backend):
+            fields.update(prov.label(env, keys).split("/")[1:])
+    return fields
+
+
+def _here(rest: str, here: set[str]) -> bool:
+    return set(rest.split(" (first")[0].split("/")) <= here
 
 
 def _short(rest: str) -> str:
@@ -467,6 +726,7 @@ def report(trace: Trace, ledger: Ledger, cases: list[Case], torch_index: dict, *
     """One row per traced draw kind: calls, the cases that cover it, and -- with an upgrade --
     changed/unchanged/unknown with the evidence; and the notes below the table."""
     rows, notes = [], []
+    here = here_conditions() if old is not None else set()
     for draw, calls in trace.draws.items():
         matched = matching_cases(draw, cases, torch_index)
         sites = trace.sites.get(draw, Counter()).most_common()
@@ -474,42 +734,17 @@ def report(trace: Trace, ledger: Ledger, cases: list[Case], torch_index: dict, *
             f" and {len(sites) - 2} more" if len(sites) > 2 else "")
         row = {"called as": called, "library": draw.library, "op": draw.op,
                "dtype": draw.dtype, "size": draw.size, "layout": draw.layout,
-               "generator": draw.generator, "calls": calls, "catalog cases": len(matched)}
+               "device": draw.device, "generator": draw.generator, "calls": calls,
+               "catalog cases": len(matched)}
         if old is not None:
             if draw.library != old.package and not (draw.library == "python"
                                                     and old.package == "python"):
                 row["upgrade"] = f"not {old.package}'s draw: unchanged by this upgrade"
                 row["evidence"] = ""
             else:
-                statuses = [(cid, alone, *upgrade_status(ledger, store, cid, old, new))
-                            for store, cid, alone in matched]
-                # A change is the draw's only where the case makes this draw alone; a case that
-                # makes others too and did not change is evidence that this one did not.
-                changed = [(cid, where) for cid, alone, s, where in statuses
-                           if s == "changed" and alone]
-                mixed = [cid for cid, alone, s, _ in statuses if s == "changed" and not alone]
-                same = [cid for cid, _, s, _ in statuses if s == "unchanged"]
-                if changed:
-                    where = sorted({w for _, ws in changed for w in ws})
-                    firsts = sorted({w.split("(first ")[-1].rstrip(")") for w in where})
-                    conds = sorted({_short(w.split(" (first")[0]) for w in where})
-                    row["upgrade"] = (f"changed in {', '.join(firsts)} "
-                                      f"({', '.join(conds)})")
-                    row["evidence"] = f"{changed[0][0]}" + (
-                        f" and {len(changed) - 1} more" if len(changed) > 1 else "")
-                elif mixed:
-                    row["upgrade"] = ("unknown: the cases that make this draw make others too, "
-                                      "and changed")
-                    row["evidence"] = mixed[0] + (f" and {len(mixed) - 1} more"
-                                                  if len(mixed) > 1 else "")
-                elif same:
-                    row["upgrade"] = (f"unchanged: {len(same)} case"
-                                      f"{'s' if len(same) > 1 else ''} recorded at both")
-                    row["evidence"] = same[0]
-                else:
-                    row["upgrade"] = ("unknown: no case recorded at both releases covers it"
-                                      if matched else "unknown: no catalog case covers it")
-                    row["evidence"] = ""
+                apis = {site.split(" (")[0] for site in trace.sites.get(draw, ())
+                        if not site.startswith("(")}
+                row.update(_upgrade_row(ledger, matched, old, new, here, apis))
         rows.append(row)
     if trace.workers:
         notes.append(f"{trace.workers} DataLoader iterator(s) started worker processes: draws "
@@ -521,7 +756,87 @@ def report(trace: Trace, ledger: Ledger, cases: list[Case], torch_index: dict, *
         notes.append("NumPy, Python and pandas draws map to every catalog case of the same "
                      "method (their size regimes are not told apart). NumPy generators made "
                      "before the function ran are not traced.")
-    return pd.DataFrame(rows), notes
+    return _merged(pd.DataFrame(rows)), notes
+
+
+def _merged(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per kind of draw as shown: the device column only where draws were made on
+    more than one kind of device, and rows that would read the same merged (calls summed)."""
+    if not len(frame):
+        return frame
+    if frame["device"].nunique() <= 1:
+        frame = frame.drop(columns=["device"])
+    keys = [c for c in frame.columns if c not in ("calls", "called as")]
+    merged = frame.groupby(keys, sort=False, dropna=False).agg(
+        calls=("calls", "sum"),
+        **{"called as": ("called as", lambda v: "; ".join(dict.fromkeys(
+            "; ".join(v).split("; "))))}).reset_index()
+    return merged[list(frame.columns)]
+
+
+def _api(case_id: str, backend: str) -> str:
+    """The public call a catalog case makes, as a trace names what the user called:
+    ``init_trunc_normal_`` -> ``trunc_normal_``."""
+    name = call_name(backend, case_id)
+    return name[len("init_"):] if name.startswith("init_") else name
+
+
+def _upgrade_row(ledger: Ledger, matched: list[tuple[str, str, bool]], old: Spec, new: Spec,
+                 here: set[str], apis: set[str] = frozenset()) -> dict[str, str]:
+    """One draw's fate across the upgrade on *this* machine (its conditions), with the changes
+    seen only under other conditions in their own column -- an aarch64 SVE256 era is never this
+    x86-64 machine's change.
+
+    A change is evidence when the case isolates the draw, or makes the same public call the
+    user's code made (``trunc_normal_`` for a draw called as ``trunc_normal_``: what that call
+    computes around its draw is the user's too). A case that does more than draw and is not the
+    user's call (the DataLoader cases, which also draw in their workers) proves nothing about
+    this draw by changing."""
+    statuses = [(cid, alone or _api(cid, store) in apis,
+                 *upgrade_status(ledger, store, cid, old, new, here=here))
+                for store, cid, alone in matched]
+
+    def split(items: list[str]) -> tuple[list[str], list[str]]:
+        return [w for w in items if _here(w, here)], [w for w in items if not _here(w, here)]
+    changed_here, changed_else, other_here, same_here, same_else = [], [], [], [], []
+    for cid, telling, _, changed, same in statuses:
+        mine, other = split(changed)
+        if mine and telling:
+            changed_here.append((cid, mine))
+        elif mine:
+            other_here.append(cid)
+        if other and telling:
+            changed_else.append((cid, other))
+        if not mine:
+            (same_here if split(same)[0] else same_else if same else []).append(cid)
+    elsewhere = sorted({_short(w.split(" (first")[0]) for _, ws in changed_else for w in ws})
+    row = {"elsewhere": f"changed on {', '.join(elsewhere)} only" if elsewhere and not
+           changed_here else ""}
+    if changed_here:
+        where = sorted({w for _, ws in changed_here for w in ws})
+        firsts = sorted({w.split("(first ")[-1].rstrip(")") for w in where})
+        conds = sorted({_short(w.split(" (first")[0]) for w in where})
+        row["upgrade"] = f"changed in {', '.join(firsts)} ({', '.join(conds)})"
+        row["evidence"] = changed_here[0][0] + (
+            f" and {len(changed_here) - 1} more" if len(changed_here) > 1 else "")
+    elif same_here:
+        row["upgrade"] = (f"unchanged: {len(same_here)} case{'s' if len(same_here) > 1 else ''} "
+                          "recorded at both, in this machine's conditions")
+        row["evidence"] = same_here[0]
+    elif other_here:
+        row["upgrade"] = ("unknown: only cases that do more than this draw were recorded at "
+                          "both, and changed")
+        row["evidence"] = other_here[0] + (f" and {len(other_here) - 1} more"
+                                           if len(other_here) > 1 else "")
+    elif same_else and not changed_else:
+        row["upgrade"] = ("unchanged: recorded at both in other conditions only (not this "
+                          "machine's)")
+        row["evidence"] = same_else[0]
+    else:
+        row["upgrade"] = ("unknown: not recorded at both releases in this machine's conditions"
+                          if matched else "unknown: no catalog case covers it")
+        row["evidence"] = ""
+    return row
 
 
 def markdown(frame: pd.DataFrame, notes: list[str], title: str) -> str:
