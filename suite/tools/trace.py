@@ -78,6 +78,8 @@ class Trace:
     threads: int = 0  # threads the function started (their draws are not traced)
     #: Per kind of torch draw, the digests of what it produced (kept only when asked).
     outputs: dict = field(default_factory=dict)
+    #: The names of the other torch ops run (kept only when outputs are asked for).
+    computed: set = field(default_factory=set)
 
 
 # ---------------------------------------------------------------------------- the tracers
@@ -135,6 +137,7 @@ class _TorchTracer:
 
         bands = size_bands()
         seeded = torch.Tag.nondeterministic_seeded
+        computed = self.computed = set()  # the other ops run (outputs=True): see case_draws
 
         def state(generator: Any) -> Any:
             try:
@@ -146,6 +149,8 @@ class _TorchTracer:
             def __torch_dispatch__(self, func, types, args=(), kwargs=None):
                 kwargs = kwargs or {}
                 if seeded not in func.tags:
+                    if outputs:
+                        computed.add(func._schema.name.split("::")[-1])
                     return func(*args, **kwargs)
                 explicit = kwargs.get("generator")
                 generator = explicit if explicit is not None else torch.default_generator
@@ -392,6 +397,8 @@ def run_traced(fn: Callable[..., Any], *args: Any, torch_too: bool = True,
     finally:
         for t in reversed(tracers):
             t.__exit__(None, None, None)
+        trace.computed = next((t.computed for t in tracers if isinstance(t, _TorchTracer)),
+                              set())
         if bar is not None:
             bar.close()
     return trace
@@ -423,6 +430,10 @@ def case_draws(cases: list[Case], backends: dict, *, show: bool = True
         results = {digest(a) for a in drawn}
         draws = [d for d in trace.draws if d.library == "torch"]
         keys = sorted({(d.op, d.dtype, d.size, d.layout) for d in draws})
+        # Arithmetic can leave the values as drawn by chance (trunc_normal_'s clamp on 24
+        # values that all lie inside its bounds): a case that runs any op beyond making its
+        # inputs, viewing and copying is never taken as isolating its draw.
+        computes = bool(trace.computed - PLUMBING_OPS)
         entries = []
         for key in keys:
             # A case is evidence about this draw alone only where it makes no other kind of
@@ -433,10 +444,25 @@ def case_draws(cases: list[Case], backends: dict, *, show: bool = True
             made = set().union(*(trace.outputs.get(d, set()) for d in draws
                                  if (d.op, d.dtype, d.size, d.layout) == key))
             alone = len(keys) == 1 and not trace.workers and bool(results) and \
-                results <= made
+                results <= made and not computes
             entries.append([*key, alone])
         out[case.id] = entries
     return out
+
+
+#: Non-random ops a case may run and still isolate its draw: making its inputs (ones, full),
+#: views, copies and conversions -- nothing that computes on the drawn values.
+PLUMBING_OPS = frozenset({
+    "ones", "zeros", "full", "empty", "empty_strided", "empty_like", "ones_like", "zeros_like",
+    "full_like", "arange", "eye", "fill_", "zero_", "scalar_tensor", "lift_fresh",
+    "lift_fresh_copy", "_to_copy", "to", "copy_", "clone", "contiguous", "detach", "alias",
+    "view", "_unsafe_view", "reshape", "_reshape_alias", "as_strided", "t", "transpose",
+    "permute", "expand", "select", "slice", "unsqueeze", "squeeze", "flatten", "resize_",
+    "set_", "_local_scalar_dense", "item", "is_nonzero", "view_as_real", "view_as_complex",
+    "_conj", "resolve_conj", "resolve_neg", "numpy_T", "mT", "unbind", "split", "chunk",
+    "narrow", "index_select", "_index_put_impl_", "index", "stack", "cat", "new_empty",
+    "new_ones", "new_zeros", "new_full", "new_empty_strided", "dim", "sym_size", "sym_numel",
+})
 
 
 def _index(entries: dict[str, list[list]], cases: list[Case]) -> dict[tuple, list[tuple]]:
@@ -484,7 +510,7 @@ def cached_torch_index(cases: list[Case], backends: dict) -> dict[tuple, list[tu
 
     version = torch.__version__
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rngsuite"
-    cache = base / f"trace-torch-v6-{version}.json"
+    cache = base / f"trace-torch-v7-{version}.json"
     known = {**read_entries(shipped_path(version)), **read_entries(cache)}
     missing = [c for c in cases if c.id not in known]
     if missing:
