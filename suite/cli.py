@@ -460,23 +460,18 @@ def _deep(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from rngsuite.core.ledger import Ledger
     from rngsuite.tools.ledger_page import ledger_html
-    from rngsuite.tools.report import Spec, findings_markdown, ledger_tables, upgrade_markdown
+    from rngsuite.tools.report import findings_markdown, ledger_tables, upgrade_markdown
 
     from rngsuite.tools.report import only_releases
 
     html_to, findings_to = _output(args.html, "--html"), _output(args.findings, "--findings")
-    if bool(args.old) != bool(args.new):
-        raise LookupError("--from and --to go together")
-    old, new = (Spec.parse(args.old), Spec.parse(args.new)) if args.old else (None, None)
-    if old is not None and old.package != new.package:
-        raise LookupError(f"--from {old.package} and --to {new.package} name different packages")
+    old, new = _upgrade(args)
     if args.trace_coverage:
         from rngsuite.backends import registry
         from rngsuite.core.catalog import load_catalog
         from rngsuite.tools import trace
 
-        cases = [c for c in load_catalog(devices=["cpu"])
-                 if c.backend in ("torch:cpu", "torch.Generator:cpu")]
+        cases = trace.torch_cases(load_catalog(devices=["cpu"]))
         frame = trace.coverage(trace.cached_torch_index(cases, registry(["cpu"])))
         print(trace.coverage_markdown(frame), end="")
         return EXIT_FAIL if frame["status"].str.startswith(("STALE", "no isolating")).any() \
@@ -493,6 +488,20 @@ def _report(args: argparse.Namespace) -> int:
     if html_to:
         _write(html_to, ledger_html(pages), "--html")
     return EXIT_OK
+
+
+def _upgrade(args: argparse.Namespace):
+    """``--from``/``--to`` as two release specs of one package, or (None, None)."""
+    from rngsuite.tools.report import Spec
+
+    if (args.old is None) != (args.new is None):
+        raise LookupError("--from and --to go together")
+    if args.old is None:
+        return None, None
+    old, new = Spec.parse(args.old), Spec.parse(args.new)
+    if old.package != new.package:
+        raise LookupError(f"--from {old.package} and --to {new.package} name different packages")
+    return old, new
 
 
 def _output(path: str | None, option: str) -> Path | None:
@@ -656,16 +665,10 @@ def _trace(args: argparse.Namespace) -> int:
     from rngsuite.core.ledger import Ledger
     from rngsuite.tools import project as proj
     from rngsuite.tools import trace
-    from rngsuite.tools.report import Spec
 
-    if (args.old is None) != (args.new is None):
-        raise LookupError("--from and --to go together")
-    old, new = (Spec.parse(args.old), Spec.parse(args.new)) if args.old else (None, None)
-    if old is not None and old.package != new.package:
-        raise LookupError(f"--from {old.package} and --to {new.package} name different packages")
+    old, new = _upgrade(args)
     if args.write_index:
-        torch_cases = [c for c in load_catalog(devices=["cpu"])
-                       if c.backend in ("torch:cpu", "torch.Generator:cpu")]
+        torch_cases = trace.torch_cases(load_catalog(devices=["cpu"]))
         print(f"wrote {trace.write_index(torch_cases, registry(['cpu']))}")
         return EXIT_OK
     found = proj.find(Path.cwd())
@@ -701,7 +704,7 @@ def _trace(args: argparse.Namespace) -> int:
     torch_index = {}
     if any(d.library == "torch" for _, _, t in traced for d in t.draws):
         torch_index = trace.cached_torch_index(
-            [c for c in cases if c.backend in ("torch:cpu", "torch.Generator:cpu")],
+            trace.torch_cases(cases),
             registry(["cpu"]))
     upgrade = f", {old.package} {old.version} -> {new.version}" if old else ""
     out, summary = [], []

@@ -28,7 +28,6 @@ safe).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -463,6 +462,11 @@ PLUMBING_OPS = frozenset({
     "narrow", "index_select", "_index_put_impl_", "index", "stack", "cat", "new_empty",
     "new_ones", "new_zeros", "new_full", "new_empty_strided", "dim", "sym_size", "sym_numel",
 })
+
+
+def torch_cases(cases: list[Case]) -> list[Case]:
+    """The catalog's CPU torch cases: what a traced torch draw is joined with."""
+    return [c for c in cases if c.backend in ("torch:cpu", "torch.Generator:cpu")]
 
 
 def _index(entries: dict[str, list[list]], cases: list[Case]) -> dict[tuple, list[tuple]]:
